@@ -1,0 +1,125 @@
+"""The SQLite database: one connection, WAL, foreign keys, numbered migrations.
+
+Migrations are applied in order and the schema version is kept in
+``PRAGMA user_version``; a migration never changes once released, a new
+one is appended instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS: list[str] = [
+    # 1: users, the global library, users' lists, jobs.
+    """
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash TEXT NOT NULL,
+        is_admin INTEGER NOT NULL DEFAULT 0,
+        session_epoch INTEGER NOT NULL DEFAULT 0,
+        disclaimer_accepted_at TEXT,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%S', 'now'))
+    );
+
+    CREATE TABLE downloads (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        source TEXT NOT NULL,
+        video_id TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL,
+        author TEXT NOT NULL DEFAULT '',
+        duration REAL,
+        thumbnail_url TEXT,
+        file_path TEXT,
+        file_size INTEGER,
+        content_hash TEXT,
+        sample_rate INTEGER,
+        channels INTEGER,
+        status TEXT NOT NULL DEFAULT 'completed',
+        shared INTEGER NOT NULL DEFAULT 0,
+        created_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%S', 'now'))
+    );
+
+    CREATE TABLE user_downloads (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        download_id INTEGER NOT NULL REFERENCES downloads(id) ON DELETE CASCADE,
+        added_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%S', 'now')),
+        PRIMARY KEY (user_id, download_id)
+    );
+
+    CREATE TABLE extractions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        download_id INTEGER NOT NULL REFERENCES downloads(id) ON DELETE CASCADE,
+        model TEXT NOT NULL,
+        settings_key TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'queued',
+        progress REAL NOT NULL DEFAULT 0,
+        message TEXT NOT NULL DEFAULT '',
+        error_code TEXT,
+        stems TEXT NOT NULL DEFAULT '[]',
+        options TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%S', 'now')),
+        completed_at TEXT,
+        UNIQUE (download_id, model, settings_key)
+    );
+
+    CREATE TABLE user_extractions (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        extraction_id INTEGER NOT NULL REFERENCES extractions(id) ON DELETE CASCADE,
+        added_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%S', 'now')),
+        PRIMARY KEY (user_id, extraction_id)
+    );
+
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        target_id INTEGER NOT NULL,
+        status TEXT NOT NULL DEFAULT 'queued',
+        progress REAL NOT NULL DEFAULT 0,
+        message TEXT NOT NULL DEFAULT '',
+        error_code TEXT,
+        error_message TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%S', 'now')),
+        started_at TEXT,
+        finished_at TEXT
+    );
+    CREATE INDEX jobs_status ON jobs(status);
+    CREATE INDEX jobs_target ON jobs(kind, target_id);
+    """,
+]
+
+
+async def connect(path: Path) -> aiosqlite.Connection:
+    """Open the database, bring its schema up to date and return the connection."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = await aiosqlite.connect(path)
+    conn.row_factory = aiosqlite.Row
+    await conn.execute("PRAGMA journal_mode=WAL")
+    await conn.execute("PRAGMA foreign_keys=ON")
+    await conn.execute("PRAGMA busy_timeout=5000")
+    await migrate(conn)
+    return conn
+
+
+async def migrate(conn: aiosqlite.Connection) -> int:
+    """Apply the migrations the database has not seen; return the new version."""
+    async with conn.execute("PRAGMA user_version") as cursor:
+        (version,) = await cursor.fetchone()
+    if version > len(MIGRATIONS):
+        raise RuntimeError(
+            f"database schema version {version} is newer than this StemTube "
+            f"({len(MIGRATIONS)}); upgrade StemTube"
+        )
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        log.info("applying database migration %d", number)
+        await conn.executescript(
+            f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+        )
+    return len(MIGRATIONS)

@@ -1,0 +1,105 @@
+"""The protocols that plugin providers meet, and the errors they raise.
+
+A plugin's hook returns provider objects; the core only relies on what is
+declared here. Long work runs in a worker process, reports progress through
+a ``progress(percent, message)`` callable and is cancelled by ending that
+process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+#: progress(percent from 0 to 100, a short message a user can read)
+ProgressFn = Callable[[float, str], None]
+
+
+def no_progress(percent: float, message: str) -> None:
+    """A progress callback that ignores what it is told."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Whether a provider can work here, and a message an admin can act on."""
+
+    ok: bool
+    message: str = ""
+
+
+class ProviderError(Exception):
+    """A failure with a stable error code and a message a user can act on."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    """What a source knows about one song once it is on disk."""
+
+    video_id: str
+    title: str
+    author: str = ""
+    duration: float | None = None
+    sample_rate: int | None = None
+    channels: int | None = None
+    extension: str = ""
+    thumbnail_url: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+@runtime_checkable
+class Source(Protocol):
+    """Where songs come from (an upload, a video site...)."""
+
+    name: str
+
+    def check(self) -> CheckResult:
+        """Say whether the source's dependencies are present."""
+        ...
+
+
+@runtime_checkable
+class FileSource(Source, Protocol):
+    """A source that turns a file the user sent into a library item."""
+
+    def describe_file(self, path: Path, filename: str, content_hash: str) -> MediaItem:
+        """Probe the file and describe it; raise ProviderError if it is unusable."""
+        ...
+
+
+@runtime_checkable
+class Separator(Protocol):
+    """Splits a song into stems."""
+
+    name: str
+
+    def models(self) -> dict[str, list[str]]:
+        """Model names this separator offers, each with the stems it produces."""
+        ...
+
+    def check(self) -> CheckResult:
+        """Say whether the separator's dependencies are present."""
+        ...
+
+    def ensure_model(self, model: str, progress: ProgressFn = no_progress) -> None:
+        """Make the model's weights available, downloading them if allowed."""
+        ...
+
+    def separate(
+        self,
+        audio: np.ndarray,
+        model: str,
+        *,
+        device: str,
+        progress: ProgressFn = no_progress,
+    ) -> dict[str, np.ndarray]:
+        """Split float32 audio (channels, samples) at 44.1 kHz into stems."""
+        ...

@@ -1,0 +1,169 @@
+"""The plugin manager: finds plugins by entry point, loads and checks them.
+
+Built-in plugins are found through the entry-point group ``stemtube`` like a
+third party's. A plugin that is disabled in the settings is not imported; one
+that fails to import, whose hook raises, or whose provider's ``check()``
+fails is logged, recorded with the reason and skipped, so the server still
+starts with the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from importlib import metadata
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from stemtube import hookspecs
+from stemtube.config import Settings
+from stemtube.providers import CheckResult, FileSource, Separator, Source
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "stemtube"
+
+
+@dataclass
+class PluginInfo:
+    """One plugin as an admin sees it: loaded, disabled or failed, and why."""
+
+    name: str
+    version: str = ""
+    status: str = "loaded"  # loaded | disabled | failed
+    message: str = ""
+    providers: list[str] = field(default_factory=list)
+
+
+class PluginRegistry:
+    """The loaded plugins and the providers they registered, by name."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        entry_points: bool = True,
+        modules: dict[str, ModuleType | object] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.manager = pluggy.PluginManager(ENTRY_POINT_GROUP)
+        self.manager.add_hookspecs(hookspecs)
+        self.plugins: dict[str, PluginInfo] = {}
+        self.sources: dict[str, Source] = {}
+        self.separators: dict[str, Separator] = {}
+        self._model_owner: dict[str, Separator] = {}
+
+        if entry_points:
+            self._load_entry_points()
+        for name, module in (modules or {}).items():
+            self._register(name, module, version="")
+        self._collect()
+
+    def _load_entry_points(self) -> None:
+        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            if ep.name in self.plugins:
+                continue
+            version = ep.dist.version if ep.dist else ""
+            if not self.settings.plugin_enabled(ep.name):
+                self.plugins[ep.name] = PluginInfo(
+                    ep.name, version, "disabled", "disabled in settings"
+                )
+                log.info("plugin %s is disabled in the settings", ep.name)
+                continue
+            try:
+                module = ep.load()
+            except Exception as exc:
+                self._fail(ep.name, version, f"import failed: {exc!r}")
+                continue
+            self._register(ep.name, module, version)
+
+    def _register(self, name: str, module: Any, version: str) -> None:
+        try:
+            self.manager.register(module, name=name)
+        except Exception as exc:
+            self._fail(name, version, f"registration failed: {exc!r}")
+            return
+        self.plugins[name] = PluginInfo(name, version)
+
+    def _fail(self, name: str, version: str, message: str) -> None:
+        log.error("plugin %s skipped: %s", name, message)
+        self.plugins[name] = PluginInfo(name, version, "failed", message)
+
+    def _collect(self) -> None:
+        for plugin_name, provider in self._call("register_sources"):
+            if self._checked(plugin_name, provider):
+                self.sources[provider.name] = provider
+        for plugin_name, provider in self._call("register_separators"):
+            if self._checked(plugin_name, provider):
+                self.separators[provider.name] = provider
+                for model in provider.models():
+                    self._model_owner.setdefault(model, provider)
+
+    def _call(self, hook_name: str) -> list[tuple[str, Any]]:
+        """Call one hook plugin by plugin, so one plugin's error stays its own."""
+        found = []
+        hook = getattr(self.manager.hook, hook_name)
+        for impl in hook.get_hookimpls():
+            name = self.manager.get_name(impl.plugin) or "?"
+            try:
+                providers = _call_impl(impl, settings=self.settings) or []
+            except Exception as exc:
+                self._fail(name, self.plugins[name].version, f"{hook_name}: {exc!r}")
+                self.manager.unregister(impl.plugin)
+                continue
+            found.extend((name, provider) for provider in providers)
+        return found
+
+    def _checked(self, plugin_name: str, provider: Any) -> bool:
+        info = self.plugins[plugin_name]
+        label = getattr(provider, "name", repr(provider))
+        try:
+            result = provider.check()
+        except Exception as exc:
+            result = CheckResult(False, f"check raised {exc!r}")
+        if not result.ok:
+            info.status = "failed"
+            info.message = f"{label}: {result.message}"
+            log.error("plugin %s provider %s skipped: %s", plugin_name, label, result)
+            return False
+        info.providers.append(label)
+        if result.message:
+            info.message = f"{label}: {result.message}"
+        return True
+
+    # Lookups used by the core.
+
+    def models(self) -> dict[str, list[str]]:
+        """Every separation model offered, with its stems."""
+        return {
+            model: self._model_owner[model].models()[model]
+            for model in sorted(self._model_owner)
+        }
+
+    def separator_for(self, model: str) -> Separator | None:
+        """The separator that offers ``model``, if any is loaded."""
+        return self._model_owner.get(model)
+
+    def file_source(self) -> FileSource | None:
+        """The source that takes uploaded files, if one is loaded."""
+        for source in self.sources.values():
+            if isinstance(source, FileSource):
+                return source
+        return None
+
+    def notify(self, hook_name: str, **kwargs: Any) -> None:
+        """Call a lifecycle hook; a plugin's error is logged, never raised."""
+        hook = getattr(self.manager.hook, hook_name)
+        for impl in hook.get_hookimpls():
+            try:
+                _call_impl(impl, **kwargs)
+            except Exception:
+                name = self.manager.get_name(impl.plugin)
+                log.exception("plugin %s failed in %s", name, hook_name)
+
+
+def _call_impl(impl: Any, **kwargs: Any) -> Any:
+    """Call one hook implementation with the arguments it declares."""
+    return impl.function(**{name: kwargs[name] for name in impl.argnames})
