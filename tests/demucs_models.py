@@ -61,8 +61,10 @@ def save_model(model: torch.nn.Module, name: str, folder: Path) -> Path:
     from demucs.htdemucs import HTDemucs
 
     folder.mkdir(parents=True, exist_ok=True)
-    state = {k: v.half() if v.is_floating_point() else v for k, v in
-             model.state_dict().items()}
+    state = {
+        k: v.half() if v.is_floating_point() else v
+        for k, v in model.state_dict().items()
+    }
     package = {
         "klass": HTDemucs,
         "args": (),

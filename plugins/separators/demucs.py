@@ -10,6 +10,7 @@ missing they are downloaded from demucs's official address with a checksum.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import logging
 import os
 import shutil
@@ -126,7 +127,10 @@ class DemucsSeparator:
         log.info("downloading %s weights from %s", model, url)
         digest = hashlib.sha256()
         try:
-            with urllib.request.urlopen(url, timeout=30) as answer, open(tmp, "wb") as f:
+            with (
+                urllib.request.urlopen(url, timeout=30) as answer,
+                open(tmp, "wb") as f,
+            ):
                 total = int(answer.headers.get("Content-Length") or 0)
                 done = 0
                 while chunk := answer.read(1 << 20):
@@ -142,8 +146,18 @@ class DemucsSeparator:
             if not digest.hexdigest().startswith(expected):
                 raise _unavailable(model, self.models_dir, "the download was corrupt")
             os.replace(tmp, target)
-        except (urllib.error.URLError, OSError, TimeoutError) as exc:
-            raise _unavailable(model, self.models_dir, f"download failed: {exc}") from exc
+        # HTTPException: a reply that is not HTTP; ValueError: a base_url with
+        # no usable scheme. Both are a download that cannot happen.
+        except (
+            urllib.error.URLError,
+            http.client.HTTPException,
+            OSError,
+            TimeoutError,
+            ValueError,
+        ) as exc:
+            raise _unavailable(
+                model, self.models_dir, f"download failed: {exc}"
+            ) from exc
         finally:
             tmp.unlink(missing_ok=True)
         log.info("stored %s weights as %s", model, target)
@@ -198,7 +212,9 @@ class DemucsSeparator:
                     progress=False,
                 )
             except Exception as exc:
-                raise _unavailable(model, self.models_dir, f"loading failed: {exc}")
+                raise _unavailable(
+                    model, self.models_dir, f"loading failed: {exc}"
+                ) from exc
         return self._loaded[key]
 
 
@@ -255,7 +271,9 @@ def import_weights(file: Path, models_dir: Path) -> list[str]:
     """
     signature, _, expected = file.stem.partition("-")
     owners = [
-        m for m in MODELS if signature in _yaml_signatures(_demucs_remote_dir() / f"{m}.yaml")
+        m
+        for m in MODELS
+        if signature in _yaml_signatures(_demucs_remote_dir() / f"{m}.yaml")
     ]
     if not owners or not expected:
         raise ProviderError(
@@ -273,8 +291,15 @@ def import_weights(file: Path, models_dir: Path) -> list[str]:
     tmp = models_dir / f".{file.name}.{uuid.uuid4().hex}.part"
     shutil.copyfile(file, tmp)
     os.replace(tmp, models_dir / file.name)
+    # demucs refuses a folder with two files for one signature, so the
+    # imported file replaces any earlier one.
+    for earlier in models_dir.glob(f"{signature}*.th"):
+        if earlier.name != file.name and earlier.stem.partition("-")[0] == signature:
+            earlier.unlink()
     for model in owners:
-        shutil.copyfile(_demucs_remote_dir() / f"{model}.yaml", models_dir / f"{model}.yaml")
+        shutil.copyfile(
+            _demucs_remote_dir() / f"{model}.yaml", models_dir / f"{model}.yaml"
+        )
     return owners
 
 
@@ -292,7 +317,9 @@ def register_separators(settings: Any) -> list[DemucsSeparator]:
     own = settings.plugin_settings(PLUGIN_NAME)
     unknown = set(own) - {"models_dir", "base_url", "allow_download"}
     if unknown:
-        raise ValueError(f"unknown keys in [plugins.demucs]: {', '.join(sorted(unknown))}")
+        raise ValueError(
+            f"unknown keys in [plugins.demucs]: {', '.join(sorted(unknown))}"
+        )
     return [
         DemucsSeparator(
             models_dir_for(settings),

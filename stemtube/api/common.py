@@ -1,0 +1,85 @@
+"""What every blueprint shares: the app state, the caller, errors as JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any, TypeVar
+
+import aiosqlite
+from quart import current_app, g
+
+from stemtube.config import Settings
+from stemtube.registry import PluginRegistry
+from stemtube.users import User
+
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+
+
+class ApiError(Exception):
+    """An error answered as ``{"error": message, "code": code}``."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class AppState:
+    """Everything a request handler needs, created once per app."""
+
+    settings: Settings
+    registry: PluginRegistry
+    db: aiosqlite.Connection | None = None
+    runner: Any = None
+    emit: Callable[[str, dict, list[int]], Awaitable[None]] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def state() -> AppState:
+    return current_app.extensions["stemtube"]
+
+
+def db() -> aiosqlite.Connection:
+    return state().db
+
+
+def caller() -> User:
+    """The logged-in user of this request (the auth hook guarantees one)."""
+    return g.user
+
+
+def public(view: F) -> F:
+    """Mark a view as callable without logging in."""
+    view.stemtube_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def admin_required(view: F) -> F:
+    """Answer 403 unless the caller is an admin."""
+
+    @wraps(view)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not caller().is_admin:
+            raise ApiError(403, "ADMIN_REQUIRED", "Admin access required")
+        return await view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+async def json_body() -> dict[str, Any]:
+    """The request's JSON object, or a 400 that says what is wrong."""
+    from quart import request
+
+    data = await request.get_json(force=True, silent=True)
+    if data is None:
+        raw = await request.get_data()
+        if not raw:
+            return {}
+        raise ApiError(400, "INVALID_JSON", "The request body is not valid JSON.")
+    if not isinstance(data, dict):
+        raise ApiError(400, "INVALID_JSON", "The request body must be a JSON object.")
+    return data

@@ -1,0 +1,104 @@
+"""Extractions: start one, list them, look at one."""
+
+from __future__ import annotations
+
+import logging
+
+from quart import Blueprint
+
+from stemtube import jobs, library
+from stemtube.api.common import ApiError, caller, db, json_body, state
+from stemtube.api.downloads import visible_download
+from stemtube.extraction import KIND, settings_key
+
+log = logging.getLogger(__name__)
+bp = Blueprint("extractions", __name__)
+
+
+@bp.post("/api/extractions")
+async def start_extraction():
+    st = state()
+    data = await json_body()
+    ref = data.get("video_id") or data.get("download_id")
+    if not isinstance(ref, str | int) or isinstance(ref, bool) or ref == "":
+        raise ApiError(400, "MISSING_VIDEO_ID", "Missing required parameter: video_id")
+    model = data.get("model") or st.settings.separation.default_model
+    models = st.registry.models()
+    if model not in models:
+        raise ApiError(
+            400,
+            "UNKNOWN_MODEL",
+            f"Unknown model {str(model)[:64]!r}; available: {', '.join(models)}",
+        )
+    stems = data.get("stems")
+    if stems is not None:
+        if not isinstance(stems, list) or not all(isinstance(s, str) for s in stems):
+            raise ApiError(400, "INVALID_STEMS", "stems must be a list of stem names")
+        unknown = sorted(set(stems) - set(models[model]))
+        if unknown:
+            raise ApiError(
+                400,
+                "UNKNOWN_STEM",
+                f"{model} does not produce {', '.join(unknown)}; "
+                f"it produces {', '.join(models[model])}",
+            )
+    download = await visible_download(str(ref))
+
+    # Every stem of the model is always produced, so the extraction can be
+    # shared by users who asked for different subsets.
+    extraction, created = await library.get_or_create_extraction(
+        db(),
+        download["id"],
+        model,
+        settings_key(st.settings),
+        {k: bool(data.get(k)) for k in
+         ("generate_chords", "generate_lyrics", "generate_structure")},
+    )
+    await library.link_extraction(db(), caller().id, extraction["id"])
+
+    message = "Extraction started"
+    if extraction["status"] == library.COMPLETED:
+        message = "Extraction already available"
+    elif extraction["status"] == library.FAILED or created:
+        await queue_extraction(extraction["id"])
+        if not created:
+            message = "Extraction restarted"
+    elif await jobs.active_job_for(db(), KIND, extraction["id"]) is None:
+        await queue_extraction(extraction["id"])
+    else:
+        message = "Extraction already in progress"
+    extraction = await library.get_extraction(db(), extraction["id"])
+    log.info("user %s asked for %s of %s: %s", caller().username, model,
+             download["video_id"], message)
+    return {
+        "success": True,
+        "extraction_id": extraction["id"],
+        "video_id": download["video_id"],
+        "model": model,
+        "status": extraction["status"],
+        "message": message,
+    }
+
+
+async def queue_extraction(extraction_id: int) -> None:
+    await library.update_extraction(
+        db(), extraction_id, status=library.QUEUED, progress=0,
+        message="Waiting in queue", error_code=None,
+    )
+    job_id = await jobs.create_job(db(), KIND, extraction_id)
+    await state().runner.submit(job_id)
+
+
+@bp.get("/api/extractions")
+async def list_extractions():
+    data_dir = state().settings.data_dir
+    rows = await library.user_extractions(db(), caller().id)
+    return {"extractions": [library.extraction_view(e, data_dir) for e in rows]}
+
+
+@bp.get("/api/extractions/<int:extraction_id>")
+async def get_extraction(extraction_id: int):
+    extraction = await library.user_extraction(db(), caller().id, extraction_id)
+    if extraction is None:
+        raise ApiError(404, "EXTRACTION_NOT_FOUND", "Extraction not found")
+    return library.extraction_view(extraction, state().settings.data_dir, detail=True)

@@ -1,0 +1,146 @@
+"""Files in and out: uploads, and streaming stems with byte ranges."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import uuid
+from pathlib import Path
+from typing import BinaryIO
+
+from quart import Blueprint, request, send_file
+
+from stemtube import library
+from stemtube.api.common import ApiError, caller, db, state
+from stemtube.providers import ProviderError
+
+log = logging.getLogger(__name__)
+bp = Blueprint("files", __name__)
+
+STEM_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
+
+
+def _store_stream(stream: BinaryIO, target: Path, limit: int) -> tuple[str, int]:
+    """Copy an upload to ``target`` while hashing it; stop past ``limit`` bytes."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(target, "wb") as out:
+        while chunk := stream.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                raise ApiError(413, "FILE_TOO_LARGE", _too_large_message(limit))
+            digest.update(chunk)
+            out.write(chunk)
+    return digest.hexdigest(), size
+
+
+def _too_large_message(limit: int) -> str:
+    return f"The file is larger than the upload limit of {limit // 2**20} MB."
+
+
+@bp.post("/api/upload-file")
+async def upload_file():
+    st = state()
+    limit = st.settings.storage.max_upload_mb * 2**20
+    source = st.registry.file_source()
+    if source is None:
+        raise ApiError(503, "UPLOADS_DISABLED", "Uploads are turned off on this server.")
+
+    files = await request.files
+    upload = files.get("file")
+    if upload is None or not upload.filename:
+        raise ApiError(400, "NO_FILE", "Send the song in the form field 'file'.")
+    filename = Path(upload.filename.replace("\\", "/")).name[:255]
+
+    tmp_dir = st.settings.data_dir / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_dir / f"upload-{uuid.uuid4().hex}"
+    try:
+        content_hash, size = await asyncio.to_thread(
+            _store_stream, upload.stream, tmp, limit
+        )
+        try:
+            item = await asyncio.to_thread(source.describe_file, tmp, filename, content_hash)
+        except ProviderError as exc:
+            raise ApiError(400, exc.code, exc.message) from None
+        download = await _store_upload(item, tmp, content_hash, size, source.name)
+    finally:
+        tmp.unlink(missing_ok=True)
+        upload.stream.close()
+
+    await library.link_download(db(), caller().id, download["id"])
+    log.info("user %s uploaded %s as %s", caller().username, filename,
+             download["video_id"])
+    return {
+        "success": True,
+        "video_id": download["video_id"],
+        "global_download_id": download["id"],
+        "filename": filename,
+        "title": download["title"],
+        "duration": download["duration"],
+        "file_size": download["file_size"],
+    }
+
+
+async def _store_upload(item, tmp: Path, content_hash: str, size: int, source: str):
+    """The global download for this content, creating it if it is new."""
+    st = state()
+    existing = await library.find_download(db(), item.video_id)
+    if existing and existing["status"] == "completed":
+        return existing
+    download = await library.insert_download(
+        db(), item, source=source, content_hash=content_hash, file_size=size,
+        created_by=caller().id,
+    )
+    if download is None:
+        # Another request stored the same content a moment ago.
+        for _ in range(50):
+            existing = await library.find_download(db(), item.video_id)
+            if existing and existing["status"] == "completed":
+                return existing
+            await asyncio.sleep(0.1)
+        raise ApiError(409, "UPLOAD_BUSY", "The same file is being stored; try again.")
+
+    folder = library.download_dir(st.settings.data_dir, download["id"])
+    target = folder / f"source.{item.extension or 'bin'}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, target)
+    except OSError:
+        await library.delete_download_row(db(), download["id"])
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    relative = library.relative_path(st.settings.data_dir, target)
+    await library.finish_download(db(), download["id"], relative)
+    download = await library.find_download(db(), item.video_id)
+    st.registry.notify("download_finished", download=download)
+    return download
+
+
+@bp.route("/api/extracted_stems/<int:extraction_id>/<stem_name>", methods=["GET", "HEAD"])
+async def extracted_stem(extraction_id: int, stem_name: str):
+    extraction = await library.user_extraction(db(), caller().id, extraction_id)
+    if extraction is None or extraction["status"] != library.COMPLETED:
+        raise ApiError(404, "EXTRACTION_NOT_FOUND", "Extraction not found")
+    stem_name = stem_name.removesuffix(".wav")
+    if not STEM_NAME.match(stem_name) or stem_name not in json.loads(
+        extraction["stems"]
+    ):
+        raise ApiError(404, "STEM_NOT_FOUND", f"No stem {stem_name[:32]!r} here")
+    path = (
+        library.stems_dir(state().settings.data_dir, extraction["download_id"],
+                          extraction_id)
+        / f"{stem_name}.wav"
+    )
+    if not path.is_file():
+        raise ApiError(404, "STEM_NOT_FOUND", "The stem file is missing")
+    response = await send_file(path, mimetype="audio/wav", conditional=True)
+    response.headers["Accept-Ranges"] = "bytes"
+    response.cache_control.public = False
+    response.cache_control.private = True
+    return response

@@ -1,0 +1,249 @@
+"""``create_app(settings)``: the ASGI application, Quart and Socket.IO together."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import socketio
+from quart import Quart, g, jsonify, redirect, request
+from quart_auth import QuartAuth, current_user
+from quart_rate_limiter import RateLimiter
+from werkzeug.exceptions import HTTPException
+
+from stemtube import db as database
+from stemtube import users
+from stemtube.api import auth, config, downloads, extractions, files, pages
+from stemtube.api.common import ApiError, AppState
+from stemtube.config import Settings
+from stemtube.extraction import KIND as EXTRACTION, ExtractionHandler
+from stemtube.jobs import LocalRunner
+from stemtube.registry import PluginRegistry
+
+log = logging.getLogger(__name__)
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+if not (WEB_DIR / "templates").is_dir():  # installed as a wheel
+    import stemtube.web
+
+    WEB_DIR = Path(stemtube.web.__file__).parent
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+JSON_LIMIT = 2**20
+CSP = (
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "
+    "style-src 'self'; img-src 'self' data: https:; media-src 'self' blob:; "
+    "worker-src 'self' blob:; connect-src 'self' ws: wss:; "
+    "frame-ancestors 'self'; base-uri 'none'; form-action 'self'"
+)
+
+
+def secret_key(settings: Settings) -> str:
+    """The configured secret, or one generated once and kept in the data folder."""
+    if settings.server.secret_key:
+        return settings.server.secret_key
+    path = settings.data_dir / "secret_key"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+class StemTubeASGI(socketio.ASGIApp):
+    """The ASGI entry point, with the Quart app and its state at hand."""
+
+    quart: Quart
+    state: AppState
+
+
+def create_app(
+    settings: Settings,
+    registry: PluginRegistry | None = None,
+    *,
+    socketio_options: dict | None = None,
+) -> StemTubeASGI:
+    """Build the application for ``settings``; nothing runs until it is served.
+
+    ``socketio_options`` go to ``socketio.AsyncServer`` (tests shorten pings).
+    """
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    registry = registry or PluginRegistry(settings)
+    app = Quart(
+        "stemtube",
+        template_folder=str(WEB_DIR / "templates"),
+        static_folder=str(WEB_DIR / "static"),
+    )
+    app.secret_key = secret_key(settings)
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.storage.max_upload_mb * 2**20 + 2**20,
+        BODY_TIMEOUT=3600,
+        QUART_AUTH_COOKIE_SECURE=settings.server.secure_cookies,
+        QUART_AUTH_COOKIE_SAMESITE="Lax",
+        QUART_AUTH_DURATION=settings.auth.session_days * 86400,
+        QUART_AUTH_SALT="stemtube session",
+        TEMPLATES_AUTO_RELOAD=False,
+    )
+    auth_ext = QuartAuth(app)
+    RateLimiter(app)
+    st = AppState(settings=settings, registry=registry)
+    app.extensions["stemtube"] = st
+
+    for blueprint in (
+        auth.create_blueprint(settings),
+        pages.bp,
+        downloads.bp,
+        extractions.bp,
+        files.bp,
+        config.bp,
+    ):
+        app.register_blueprint(blueprint)
+
+    sio = socketio.AsyncServer(
+        async_mode="asgi",
+        cors_allowed_origins=settings.server.trusted_origins or None,
+        **(socketio_options or {}),
+    )
+
+    async def emit(event: str, data: dict, user_ids: list[int]) -> None:
+        for user_id in set(user_ids):
+            await sio.emit(event, data, room=f"user_{user_id}")
+
+    st.emit = emit
+    _install_request_hooks(app, st)
+    _install_error_handlers(app)
+    _install_socketio(sio, app, auth_ext, st)
+
+    @app.before_serving
+    async def open_resources() -> None:
+        st.db = await database.connect(settings.data_dir / "stemtube.db")
+        handler = ExtractionHandler(st.db, settings, emit, registry.notify)
+        st.runner = LocalRunner(
+            st.db,
+            settings,
+            {EXTRACTION: handler},
+            limits={EXTRACTION: settings.jobs.extraction_workers},
+        )
+        await st.runner.start()
+        registry.notify("startup", settings=settings)
+        log.info("StemTube ready; data folder %s", settings.data_dir)
+
+    @app.after_serving
+    async def close_resources() -> None:
+        if st.runner is not None:
+            await st.runner.stop()
+        if st.db is not None:
+            await st.db.close()
+
+    asgi = StemTubeASGI(sio, other_asgi_app=app)
+    asgi.quart = app
+    asgi.state = st
+    return asgi
+
+
+def _install_request_hooks(app: Quart, st: AppState) -> None:
+    @app.before_request
+    async def authenticate():
+        view = app.view_functions.get(request.endpoint or "")
+        if request.endpoint != "static":
+            # Only uploads may send large bodies; everything else is small JSON.
+            if request.endpoint != "files.upload_file":
+                request.body._max_content_length = JSON_LIMIT  # noqa: SLF001
+            if request.method not in SAFE_METHODS and not _same_origin(st):
+                raise ApiError(403, "CROSS_ORIGIN", "Cross-site request refused")
+
+        g.user = await users.user_from_auth_id(st.db, current_user.auth_id)
+        if view is None or getattr(view, "stemtube_public", False):
+            return None
+        if request.endpoint == "static":
+            return None
+        if g.user is None:
+            if not request.path.startswith("/api/") and request.accept_mimetypes.accept_html:
+                return redirect(f"/login?next={request.full_path.rstrip('?')}")
+            raise ApiError(401, "AUTH_REQUIRED", "Authentication required")
+        return None
+
+    @app.after_request
+    async def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Content-Security-Policy", CSP)
+        return response
+
+
+def _same_origin(st: AppState) -> bool:
+    """Whether a state-changing request comes from our own pages (or no browser)."""
+    origin = request.headers.get("Origin") or request.headers.get("Referer")
+    if not origin:
+        return True
+    parts = urlsplit(origin)
+    claimed = f"{parts.scheme}://{parts.netloc}"
+    allowed = {f"{request.scheme}://{request.host}", *st.settings.server.trusted_origins}
+    forwarded = request.headers.get("X-Forwarded-Host")
+    if forwarded:
+        proto = request.headers.get("X-Forwarded-Proto", request.scheme)
+        allowed.add(f"{proto}://{forwarded}")
+    return claimed in allowed
+
+
+def _install_error_handlers(app: Quart) -> None:
+    @app.errorhandler(ApiError)
+    async def api_error(exc: ApiError):
+        return jsonify({"error": exc.message, "code": exc.code}), exc.status
+
+    @app.errorhandler(HTTPException)
+    async def http_error(exc: HTTPException):
+        code = {
+            400: "BAD_REQUEST",
+            401: "AUTH_REQUIRED",
+            403: "FORBIDDEN",
+            404: "NOT_FOUND",
+            405: "METHOD_NOT_ALLOWED",
+            408: "REQUEST_TIMEOUT",
+            413: "FILE_TOO_LARGE",
+            429: "RATE_LIMITED",
+        }.get(exc.code or 500, "HTTP_ERROR")
+        message = {
+            413: "The request is larger than this server accepts "
+            f"({app.config['MAX_CONTENT_LENGTH'] // 2**20 - 1} MB for uploads).",
+            429: "Too many attempts; wait a minute and try again.",
+        }.get(exc.code or 500, exc.description or exc.name)
+        response = jsonify({"error": message, "code": code})
+        response.status_code = exc.code or 500
+        for name in ("Retry-After", "Allow"):
+            if name in exc.get_headers():
+                response.headers[name] = dict(exc.get_headers())[name]
+        return response
+
+    @app.errorhandler(Exception)
+    async def unexpected(exc: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return jsonify({"error": "Internal server error", "code": "INTERNAL_ERROR"}), 500
+
+
+def _install_socketio(
+    sio: socketio.AsyncServer, app: Quart, auth_ext: QuartAuth, st: AppState
+) -> None:
+    @sio.event
+    async def connect(sid: str, environ: dict, auth: dict | None = None):
+        cookie = SimpleCookie(environ.get("HTTP_COOKIE", ""))
+        morsel = cookie.get(auth_ext.cookie_name)
+        auth_id = auth_ext.load_token(morsel.value, app=app) if morsel else None
+        user = await users.user_from_auth_id(st.db, auth_id) if st.db else None
+        if user is None:
+            raise socketio.exceptions.ConnectionRefusedError("authentication required")
+        await sio.save_session(sid, {"user_id": user.id})
+        await sio.enter_room(sid, f"user_{user.id}")
+
+    @sio.event
+    async def disconnect(sid: str, *args):
+        session = await sio.get_session(sid)
+        if session:
+            await sio.leave_room(sid, f"user_{session['user_id']}")

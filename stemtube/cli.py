@@ -1,0 +1,277 @@
+"""The ``stemtube`` command: serve, users, models, and separation without a server.
+
+Scripts and service managers rely on these commands and options; keep them
+stable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from pathlib import Path
+
+from stemtube import __version__
+from stemtube.config import CONFIG_ENV, ConfigError, Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stemtube",
+        description="StemTube: a self-hosted music server that splits songs "
+        "into stems for practice.",
+        epilog=f"Settings come from --config FILE, else ${CONFIG_ENV}, else "
+        "./stemtube.toml, else built-in defaults.",
+    )
+    parser.add_argument("--version", action="version", version=__version__)
+    parser.add_argument(
+        "--config", metavar="FILE", help=f"settings file (default: ${CONFIG_ENV} "
+        "or ./stemtube.toml)"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser("serve", help="run the web server")
+    serve.add_argument("--host", help="address to listen on ([server] host)")
+    serve.add_argument("--port", type=int, help="port to listen on ([server] port)")
+    serve.set_defaults(func=cmd_serve)
+
+    user = commands.add_parser("user", help="manage users")
+    user_commands = user.add_subparsers(dest="user_command", metavar="ACTION",
+                                        required=True)
+    add = user_commands.add_parser(
+        "add", help="add a user; the password is asked at a prompt, or read from "
+        "standard input when that is not a terminal",
+    )
+    add.add_argument("name", help="the new user's login name")
+    add.add_argument("--admin", action="store_true", help="give the admin role")
+    add.set_defaults(func=cmd_user_add)
+    listing = user_commands.add_parser("list", help="list users")
+    listing.set_defaults(func=cmd_user_list)
+
+    models = commands.add_parser("models", help="manage separation model weights")
+    model_commands = models.add_subparsers(dest="models_command", metavar="ACTION",
+                                           required=True)
+    show = model_commands.add_parser("list", help="list models and whether "
+                                     "their weights are here")
+    show.set_defaults(func=cmd_models_list)
+    download = model_commands.add_parser(
+        "download", help="download a model's weights now (e.g. htdemucs)"
+    )
+    download.add_argument("name", help="model name, e.g. htdemucs or htdemucs_6s")
+    download.set_defaults(func=cmd_models_download)
+    imp = model_commands.add_parser(
+        "import", help="install a weights file copied from another machine "
+        "(e.g. 955717e8-8726e21a.th)",
+    )
+    imp.add_argument("file", type=Path)
+    imp.set_defaults(func=cmd_models_import)
+
+    separate = commands.add_parser(
+        "separate", help="split an audio file into stems without the server"
+    )
+    separate.add_argument("file", type=Path, help="any audio or video file")
+    separate.add_argument("--model", help="model name (default: [separation] "
+                          "default_model, htdemucs)")
+    separate.add_argument("--out", type=Path, help="output folder (default: "
+                          "./<file name>_stems)")
+    separate.set_defaults(func=cmd_separate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"stemtube: bad settings: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return args.func(settings, args) or 0
+    except KeyboardInterrupt:
+        return 130
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+
+    from stemtube.app import create_app
+    from stemtube.logs import configure_logging
+
+    server = settings.server
+    if args.host or args.port:
+        server = dataclasses.replace(
+            server, host=args.host or server.host, port=args.port or server.port
+        )
+        settings = settings.replace(server=server)
+    configure_logging(settings)
+    first = asyncio.run(_first_admin(settings))
+    if first:
+        # Printed, never logged: the password must not land in the log file.
+        print(
+            "\n  No users yet: created the admin account.\n"
+            f"    username: {first[0]}\n    password: {first[1]}\n"
+            "  This password is shown once. Log in and change it, or add users "
+            "with `stemtube user add NAME --admin`.\n",
+            flush=True,
+        )
+    config = Config()
+    config.bind = [f"{server.host}:{server.port}"]
+    config.accesslog = None
+    config.graceful_timeout = 5
+    print(f"StemTube listening on http://{server.host}:{server.port}/", flush=True)
+    asyncio.run(serve(create_app(settings), config))
+    return 0
+
+
+async def _first_admin(settings: Settings) -> tuple[str, str] | None:
+    from stemtube import db, users
+
+    conn = await db.connect(settings.data_dir / "stemtube.db")
+    try:
+        return await users.ensure_first_admin(conn)
+    finally:
+        await conn.close()
+
+
+def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
+    from stemtube import db, users
+
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"Password for {args.name}: ")
+        if getpass.getpass("Again: ") != password:
+            print("stemtube: the passwords differ", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+
+    async def add() -> users.User:
+        conn = await db.connect(settings.data_dir / "stemtube.db")
+        try:
+            return await users.create_user(conn, args.name, password,
+                                           is_admin=args.admin)
+        finally:
+            await conn.close()
+
+    try:
+        user = asyncio.run(add())
+    except users.UserError as exc:
+        print(f"stemtube: {exc.message}", file=sys.stderr)
+        return 1
+    role = "admin" if user.is_admin else "user"
+    print(f"added {role} {user.username}")
+    return 0
+
+
+def cmd_user_list(settings: Settings, args: argparse.Namespace) -> int:
+    from stemtube import db, users
+
+    async def listing() -> list[users.User]:
+        conn = await db.connect(settings.data_dir / "stemtube.db")
+        try:
+            return await users.list_users(conn)
+        finally:
+            await conn.close()
+
+    for user in asyncio.run(listing()):
+        print(f"{user.username}{'  (admin)' if user.is_admin else ''}")
+    return 0
+
+
+def _registry(settings: Settings):
+    from stemtube.registry import PluginRegistry
+
+    return PluginRegistry(settings)
+
+
+def cmd_models_list(settings: Settings, args: argparse.Namespace) -> int:
+    registry = _registry(settings)
+    for model, stems in registry.models().items():
+        separator = registry.separator_for(model)
+        has = getattr(separator, "has_weights", lambda m: True)(model)
+        state = "present" if has else "not downloaded"
+        print(f"{model:14} {separator.name:8} {state:15} {', '.join(stems)}")
+    return 0
+
+
+def cmd_models_download(settings: Settings, args: argparse.Namespace) -> int:
+    from stemtube.providers import ProviderError
+
+    separator = _registry(settings).separator_for(args.name)
+    if separator is None:
+        print(f"stemtube: no separator offers the model {args.name!r}", file=sys.stderr)
+        return 1
+    with _ProgressBar(f"{args.name} weights") as bar:
+        try:
+            separator.ensure_model(args.name, bar.update)
+        except ProviderError as exc:
+            print(f"\nstemtube: {exc.message}", file=sys.stderr)
+            return 1
+    print(f"{args.name} is ready")
+    return 0
+
+
+def cmd_models_import(settings: Settings, args: argparse.Namespace) -> int:
+    from stemtube.plugins.separators import demucs
+    from stemtube.providers import ProviderError
+
+    try:
+        models = demucs.import_weights(args.file, demucs.models_dir_for(settings))
+    except (ProviderError, OSError) as exc:
+        print(f"stemtube: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 1
+    print(f"imported {args.file.name} for {', '.join(models)}")
+    return 0
+
+
+def cmd_separate(settings: Settings, args: argparse.Namespace) -> int:
+    from stemtube.extraction import separate_file
+    from stemtube.providers import ProviderError
+
+    model = args.model or settings.separation.default_model
+    if not args.file.is_file():
+        print(f"stemtube: no such file: {args.file}", file=sys.stderr)
+        return 1
+    out = args.out or Path(f"{args.file.stem}_stems")
+    logging.basicConfig(level=logging.WARNING)
+    with _ProgressBar(f"{args.file.name} ({model})") as bar:
+        try:
+            stems = separate_file(settings, args.file, model, out.resolve(), bar.update)
+        except ProviderError as exc:
+            print(f"\nstemtube: {exc.code}: {exc.message}", file=sys.stderr)
+            return 1
+    for stem in stems:
+        print(out / f"{stem}.wav")
+    return 0
+
+
+class _ProgressBar:
+    """A tqdm bar driven by progress(percent, message) callbacks."""
+
+    def __init__(self, label: str) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=100, desc=label, unit="%", file=sys.stderr,
+                         bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}")
+
+    def update(self, percent: float, message: str) -> None:
+        self._bar.n = min(100.0, percent)
+        self._bar.set_postfix_str(message, refresh=False)
+        self._bar.refresh()
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,298 @@
+"""Persistent jobs and the runner that carries them out in worker processes.
+
+Every long piece of work is a row in ``jobs``: queued, running, completed,
+failed (with a stable error code) or cancelled. CPU and GPU work runs in a
+fresh worker process per job, so the event loop keeps answering and a cancel
+or a crash of the work never takes the server down. Jobs that were running
+when the server stopped are queued again at the next start; every step of a
+job is idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import aiosqlite
+
+from stemtube.config import Settings
+
+log = logging.getLogger(__name__)
+
+QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED = (
+    "queued",
+    "running",
+    "completed",
+    "failed",
+    "cancelled",
+)
+
+
+@dataclass
+class Job:
+    id: int
+    kind: str
+    target_id: int
+
+
+class JobHandler(Protocol):
+    """What the runner needs to carry out one kind of job."""
+
+    #: Module-level function run in the worker: (settings, spec, send) -> result.
+    worker: Callable[[Settings, dict, Callable[..., None]], dict]
+
+    async def prepare(self, job: Job) -> dict | None:
+        """The worker's input, or None when there is nothing left to do."""
+
+    async def progress(self, job: Job, percent: float, message: str) -> None:
+        """Record and announce progress."""
+
+    async def completed(self, job: Job, result: dict) -> None:
+        """Record and announce the result."""
+
+    async def failed(self, job: Job, code: str, message: str) -> None:
+        """Record and announce the failure."""
+
+
+class JobRunner(Protocol):
+    """Runs queued jobs; a distributed engine can stand behind the same calls."""
+
+    async def start(self) -> None: ...
+    async def submit(self, job_id: int) -> None: ...
+    async def cancel(self, job_id: int) -> bool: ...
+    async def stop(self) -> None: ...
+
+
+# The jobs table.
+
+
+async def create_job(db: aiosqlite.Connection, kind: str, target_id: int) -> int:
+    async with db.execute(
+        "INSERT INTO jobs (kind, target_id) VALUES (?, ?) RETURNING id",
+        (kind, target_id),
+    ) as cursor:
+        (job_id,) = await cursor.fetchone()
+    await db.commit()
+    return job_id
+
+
+async def get_job(db: aiosqlite.Connection, job_id: int) -> dict | None:
+    async with db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)) as cursor:
+        row = await cursor.fetchone()
+    return dict(row) if row else None
+
+
+async def active_job_for(db: aiosqlite.Connection, kind: str, target_id: int) -> int | None:
+    """The queued or running job for a target, if there is one."""
+    async with db.execute(
+        "SELECT id FROM jobs WHERE kind = ? AND target_id = ? "
+        "AND status IN ('queued', 'running') ORDER BY id DESC LIMIT 1",
+        (kind, target_id),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return row[0] if row else None
+
+
+async def set_job(db: aiosqlite.Connection, job_id: int, **fields: Any) -> None:
+    columns = ", ".join(f"{name} = ?" for name in fields)
+    await db.execute(
+        f"UPDATE jobs SET {columns} WHERE id = ?", (*fields.values(), job_id)
+    )
+    await db.commit()
+
+
+async def requeue_interrupted(db: aiosqlite.Connection) -> list[int]:
+    """Queue again the jobs that were running when the server stopped."""
+    await db.execute(
+        "UPDATE jobs SET status = 'queued', progress = 0 WHERE status = 'running'"
+    )
+    await db.commit()
+    async with db.execute(
+        "SELECT id FROM jobs WHERE status = 'queued' ORDER BY id"
+    ) as cursor:
+        return [row[0] for row in await cursor.fetchall()]
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+
+
+# The local runner.
+
+
+def _worker_main(function: Callable, settings: Settings, spec: dict, conn: Any) -> None:
+    """Entry point of a worker process: run the work, report over the pipe."""
+    from stemtube.logs import configure_logging
+    from stemtube.providers import ProviderError
+
+    configure_logging(settings, console=False)
+    worker_log = logging.getLogger("stemtube.worker")
+
+    def send(kind: str, *payload: Any) -> None:
+        conn.send((kind, *payload))
+
+    try:
+        result = function(settings, spec, send)
+    except ProviderError as exc:
+        worker_log.error("job failed: %s %s", exc.code, exc.message)
+        send("error", exc.code, exc.message)
+    except MemoryError:
+        send("error", "OUT_OF_MEMORY", "The server ran out of memory for this song.")
+    except Exception as exc:
+        worker_log.exception("job crashed")
+        send("error", "INTERNAL_ERROR", f"The work failed unexpectedly: {exc}")
+    else:
+        send("done", result)
+    finally:
+        conn.close()
+
+
+class LocalRunner:
+    """Runs jobs in worker processes on this machine, a limited number at once."""
+
+    def __init__(
+        self,
+        db: aiosqlite.Connection,
+        settings: Settings,
+        handlers: dict[str, JobHandler],
+        limits: dict[str, int] | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.handlers = handlers
+        self._limits = {
+            kind: asyncio.Semaphore((limits or {}).get(kind, 1)) for kind in handlers
+        }
+        self._tasks: dict[int, asyncio.Task] = {}
+        self._processes: dict[int, multiprocessing.process.BaseProcess] = {}
+        self._context = multiprocessing.get_context("spawn")
+        self._stopping = False
+
+    async def start(self) -> None:
+        for job_id in await requeue_interrupted(self.db):
+            await self.submit(job_id)
+
+    async def submit(self, job_id: int) -> None:
+        if job_id not in self._tasks and not self._stopping:
+            self._tasks[job_id] = asyncio.create_task(self._run(job_id))
+
+    async def cancel(self, job_id: int) -> bool:
+        task = self._tasks.get(job_id)
+        process = self._processes.get(job_id)
+        if process is not None:
+            process.terminate()
+        if task is None:
+            return False
+        task.cancel()
+        await set_job(self.db, job_id, status=CANCELLED, finished_at=_now())
+        return True
+
+    async def stop(self) -> None:
+        """Stop every worker; their jobs stay 'running' and run again next start."""
+        self._stopping = True
+        for process in list(self._processes.values()):
+            process.terminate()
+        for task in list(self._tasks.values()):
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+    async def wait_idle(self) -> None:
+        """Wait until no job is running (for tests and the command line)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+
+    async def _run(self, job_id: int) -> None:
+        try:
+            row = await get_job(self.db, job_id)
+            if row is None or row["status"] not in (QUEUED, RUNNING):
+                return
+            job = Job(row["id"], row["kind"], row["target_id"])
+            handler = self.handlers[job.kind]
+            async with self._limits[job.kind]:
+                await self._execute(job, handler)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("job %d could not be run", job_id)
+            await set_job(
+                self.db, job_id, status=FAILED, error_code="INTERNAL_ERROR",
+                finished_at=_now(),
+            )
+        finally:
+            self._tasks.pop(job_id, None)
+
+    async def _execute(self, job: Job, handler: JobHandler) -> None:
+        spec = await handler.prepare(job)
+        if spec is None:
+            await set_job(self.db, job.id, status=COMPLETED, finished_at=_now())
+            return
+        await set_job(
+            self.db, job.id, status=RUNNING, started_at=_now(),
+            attempts=(await get_job(self.db, job.id))["attempts"] + 1,
+        )
+        log.info("job %d (%s %d) started", job.id, job.kind, job.target_id)
+        started = time.monotonic()
+
+        receiver, sender = self._context.Pipe(duplex=False)
+        process = self._context.Process(
+            target=_worker_main,
+            args=(handler.worker, self.settings, spec, sender),
+            name=f"{job.kind}-{job.target_id}",
+            daemon=True,
+        )
+        process.start()
+        sender.close()
+        self._processes[job.id] = process
+        try:
+            outcome = await self._follow(job, handler, receiver)
+        finally:
+            self._processes.pop(job.id, None)
+            receiver.close()
+            await asyncio.to_thread(process.join, 5)
+
+        kind, *payload = outcome
+        elapsed = time.monotonic() - started
+        if kind == "done":
+            await set_job(
+                self.db, job.id, status=COMPLETED, progress=100, finished_at=_now()
+            )
+            await handler.completed(job, payload[0])
+            log.info("job %d finished in %.1f s", job.id, elapsed)
+        else:
+            code, message = payload
+            await set_job(
+                self.db, job.id, status=FAILED, error_code=code,
+                error_message=message, finished_at=_now(),
+            )
+            await handler.failed(job, code, message)
+            log.warning("job %d failed after %.1f s: %s", job.id, elapsed, code)
+
+    async def _follow(self, job: Job, handler: JobHandler, receiver: Any) -> tuple:
+        """Relay the worker's messages until it reports an end or dies."""
+        last_sent = 0.0
+        while True:
+            ready = await asyncio.to_thread(receiver.poll, 0.25)
+            if not ready:
+                continue
+            try:
+                message = receiver.recv()
+            except EOFError:
+                return (
+                    "error",
+                    "WORKER_CRASHED",
+                    "The worker stopped unexpectedly (out of memory?).",
+                )
+            if message[0] == "progress":
+                _, percent, text = message
+                now = time.monotonic()
+                if now - last_sent >= 0.5 or percent >= 100:
+                    last_sent = now
+                    await set_job(self.db, job.id, progress=percent, message=text)
+                    await handler.progress(job, percent, text)
+            else:
+                return message

@@ -1,0 +1,321 @@
+"""The library: global downloads and extractions, and each user's lists.
+
+One global download exists per source item (a video id, or an upload's
+content hash) and one extraction per (download, model, settings); users'
+lists only point at them. A user sees an item only through their own list.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from stemtube.providers import MediaItem
+
+#: Extraction statuses, as the API shows them.
+QUEUED, EXTRACTING, COMPLETED, FAILED = "queued", "extracting", "completed", "failed"
+
+
+def download_dir(data_dir: Path, download_id: int) -> Path:
+    return data_dir / "media" / str(download_id)
+
+
+def stems_dir(data_dir: Path, download_id: int, extraction_id: int) -> Path:
+    return download_dir(data_dir, download_id) / "stems" / str(extraction_id)
+
+
+# Downloads.
+
+
+async def find_download(db: aiosqlite.Connection, video_id: str) -> dict | None:
+    async with db.execute(
+        "SELECT * FROM downloads WHERE video_id = ?", (video_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return dict(row) if row else None
+
+
+async def insert_download(
+    db: aiosqlite.Connection,
+    item: MediaItem,
+    *,
+    source: str,
+    content_hash: str | None,
+    file_size: int,
+    created_by: int,
+) -> dict | None:
+    """Add a global download; None when the item already exists."""
+    try:
+        async with db.execute(
+            "INSERT INTO downloads (source, video_id, title, author, duration, "
+            "thumbnail_url, file_size, content_hash, sample_rate, channels, "
+            "status, created_by) VALUES (?,?,?,?,?,?,?,?,?,?, 'processing', ?) "
+            "RETURNING *",
+            (
+                source,
+                item.video_id,
+                item.title,
+                item.author,
+                item.duration,
+                item.thumbnail_url,
+                file_size,
+                content_hash,
+                item.sample_rate,
+                item.channels,
+                created_by,
+            ),
+        ) as cursor:
+            row = await cursor.fetchone()
+        await db.commit()
+    except aiosqlite.IntegrityError:
+        await db.rollback()
+        return None
+    return dict(row)
+
+
+async def finish_download(
+    db: aiosqlite.Connection, download_id: int, file_path: str
+) -> None:
+    await db.execute(
+        "UPDATE downloads SET file_path = ?, status = 'completed' WHERE id = ?",
+        (file_path, download_id),
+    )
+    await db.commit()
+
+
+async def delete_download_row(db: aiosqlite.Connection, download_id: int) -> None:
+    await db.execute("DELETE FROM downloads WHERE id = ?", (download_id,))
+    await db.commit()
+
+
+async def link_download(db: aiosqlite.Connection, user_id: int, download_id: int) -> None:
+    await db.execute(
+        "INSERT OR IGNORE INTO user_downloads (user_id, download_id) VALUES (?, ?)",
+        (user_id, download_id),
+    )
+    await db.commit()
+
+
+async def user_download(
+    db: aiosqlite.Connection, user_id: int, ref: str | int
+) -> dict | None:
+    """A download on the user's list, by global id or video id."""
+    column = "d.id" if str(ref).isdigit() else "d.video_id"
+    async with db.execute(
+        "SELECT d.*, ud.added_at FROM downloads d "
+        "JOIN user_downloads ud ON ud.download_id = d.id "
+        f"WHERE ud.user_id = ? AND {column} = ?",
+        (user_id, int(ref) if str(ref).isdigit() else ref),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return dict(row) if row else None
+
+
+async def user_downloads(db: aiosqlite.Connection, user_id: int) -> list[dict]:
+    async with db.execute(
+        "SELECT d.*, ud.added_at FROM downloads d "
+        "JOIN user_downloads ud ON ud.download_id = d.id "
+        "WHERE ud.user_id = ? AND d.status = 'completed' ORDER BY ud.added_at DESC, "
+        "d.id DESC",
+        (user_id,),
+    ) as cursor:
+        return [dict(row) for row in await cursor.fetchall()]
+
+
+# Extractions.
+
+
+async def get_or_create_extraction(
+    db: aiosqlite.Connection,
+    download_id: int,
+    model: str,
+    settings_key: str,
+    options: dict[str, Any],
+) -> tuple[dict, bool]:
+    """The extraction for (download, model, settings), and whether it is new."""
+    async with db.execute(
+        "INSERT OR IGNORE INTO extractions (download_id, model, settings_key, options) "
+        "VALUES (?, ?, ?, ?)",
+        (download_id, model, settings_key, json.dumps(options)),
+    ) as cursor:
+        created = cursor.rowcount == 1
+    await db.commit()
+    async with db.execute(
+        "SELECT * FROM extractions WHERE download_id = ? AND model = ? "
+        "AND settings_key = ?",
+        (download_id, model, settings_key),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return dict(row), created
+
+
+async def get_extraction(db: aiosqlite.Connection, extraction_id: int) -> dict | None:
+    async with db.execute(
+        "SELECT * FROM extractions WHERE id = ?", (extraction_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return dict(row) if row else None
+
+
+async def link_extraction(
+    db: aiosqlite.Connection, user_id: int, extraction_id: int
+) -> None:
+    await db.execute(
+        "INSERT OR IGNORE INTO user_extractions (user_id, extraction_id) VALUES (?, ?)",
+        (user_id, extraction_id),
+    )
+    await db.commit()
+
+
+_EXTRACTION_SELECT = (
+    "SELECT e.*, d.video_id, d.title, d.duration, ue.added_at FROM extractions e "
+    "JOIN downloads d ON d.id = e.download_id "
+    "JOIN user_extractions ue ON ue.extraction_id = e.id "
+)
+
+
+async def user_extraction(
+    db: aiosqlite.Connection, user_id: int, extraction_id: int
+) -> dict | None:
+    async with db.execute(
+        _EXTRACTION_SELECT + "WHERE ue.user_id = ? AND e.id = ?",
+        (user_id, extraction_id),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return dict(row) if row else None
+
+
+async def user_extractions(
+    db: aiosqlite.Connection, user_id: int, download_id: int | None = None
+) -> list[dict]:
+    query = _EXTRACTION_SELECT + "WHERE ue.user_id = ?"
+    args: tuple = (user_id,)
+    if download_id is not None:
+        query += " AND e.download_id = ?"
+        args += (download_id,)
+    async with db.execute(query + " ORDER BY e.id DESC", args) as cursor:
+        return [dict(row) for row in await cursor.fetchall()]
+
+
+async def extraction_user_ids(db: aiosqlite.Connection, extraction_id: int) -> list[int]:
+    """Every user with the extraction on their list: who hears its events."""
+    async with db.execute(
+        "SELECT user_id FROM user_extractions WHERE extraction_id = ?",
+        (extraction_id,),
+    ) as cursor:
+        return [row[0] for row in await cursor.fetchall()]
+
+
+async def update_extraction(
+    db: aiosqlite.Connection, extraction_id: int, **fields: Any
+) -> None:
+    if "stems" in fields:
+        fields["stems"] = json.dumps(fields["stems"])
+    columns = ", ".join(f"{name} = ?" for name in fields)
+    await db.execute(
+        f"UPDATE extractions SET {columns} WHERE id = ?",
+        (*fields.values(), extraction_id),
+    )
+    await db.commit()
+
+
+# What the API shows.
+
+
+def relative_path(data_dir: Path, path: Path) -> str:
+    return path.relative_to(data_dir).as_posix()
+
+
+def stems_paths(data_dir: Path, extraction: dict) -> dict[str, str]:
+    """Stem name -> file path relative to the data folder."""
+    folder = stems_dir(data_dir, extraction["download_id"], extraction["id"])
+    return {
+        stem: relative_path(data_dir, folder / f"{stem}.wav")
+        for stem in json.loads(extraction["stems"] or "[]")
+    }
+
+
+def extraction_view(extraction: dict, data_dir: Path, *, detail: bool = False) -> dict:
+    stems = json.loads(extraction["stems"] or "[]")
+    view = {
+        "id": extraction["id"],
+        "download_id": extraction["download_id"],
+        "video_id": extraction["video_id"],
+        "title": extraction["title"],
+        "model": extraction["model"],
+        "status": extraction["status"],
+        "progress": round(extraction["progress"], 1),
+        "message": extraction["message"],
+        "error_code": extraction["error_code"],
+        "stems": stems,
+        "extraction_date": extraction["completed_at"] or extraction["created_at"],
+        "chords_available": False,
+        "lyrics_available": False,
+        "structure_available": False,
+    }
+    if detail:
+        view["stems_paths"] = stems_paths(data_dir, extraction)
+        view["stem_urls"] = {
+            stem: f"/api/extracted_stems/{extraction['id']}/{stem}" for stem in stems
+        }
+        # TODO: chords, lyrics and structure arrive with their analysis engines.
+        view["chords"] = []
+        view["lyrics"] = {"lyrics": [], "available": False}
+        view["structure"] = []
+    return view
+
+
+def download_view(
+    download: dict, extractions: list[dict], data_dir: Path, *, detail: bool = False
+) -> dict:
+    """A download as the API shows it, with the caller's extractions of it."""
+    completed = [e for e in extractions if e["status"] == COMPLETED]
+    current = completed[0] if completed else (extractions[0] if extractions else None)
+    view = {
+        "id": download["id"],
+        "global_download_id": download["id"],
+        "video_id": download["video_id"],
+        "source": download["source"],
+        "title": download["title"],
+        "author": download["author"],
+        "duration": download["duration"],
+        "thumbnail_url": download["thumbnail_url"],
+        "file_path": download["file_path"],
+        "file_size": download["file_size"],
+        "download_date": download["created_at"],
+        "has_extraction": bool(completed),
+        "extraction_id": current["id"] if current else None,
+        "extraction_status": current["status"] if current else None,
+        "stems_available": json.loads(current["stems"]) if current else [],
+        "chords_available": False,
+        "lyrics_available": False,
+        "structure_available": False,
+        "extractions": [
+            {
+                "id": e["id"],
+                "model": e["model"],
+                "status": e["status"],
+                "progress": round(e["progress"], 1),
+                "message": e["message"],
+            }
+            for e in extractions
+        ],
+    }
+    if detail:
+        # TODO: tempo and key arrive with the analysis plugins.
+        view["bpm"] = None
+        view["key"] = None
+        view["extraction"] = (
+            {
+                "id": current["id"],
+                "model": current["model"],
+                "status": current["status"],
+                "stems": json.loads(current["stems"]),
+            }
+            if current
+            else None
+        )
+    return view

@@ -1,0 +1,151 @@
+"""Users: accounts, argon2id password hashes, roles and login checks."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+from dataclasses import dataclass
+
+import aiosqlite
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()  # argon2id with the library's current defaults
+# Verified against when the user does not exist, so both paths take as long.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+MIN_PASSWORD = 8
+
+
+class UserError(ValueError):
+    """A user request that cannot be done, with a stable error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    is_admin: bool
+    session_epoch: int
+
+    @property
+    def auth_id(self) -> str:
+        """The id kept in the session cookie; a password reset changes it."""
+        return f"{self.id}:{self.session_epoch}"
+
+
+def _row_to_user(row: aiosqlite.Row) -> User:
+    return User(row["id"], row["username"], bool(row["is_admin"]), row["session_epoch"])
+
+
+def check_username(username: str) -> str:
+    username = (username or "").strip()
+    if not USERNAME.match(username):
+        raise UserError(
+            "INVALID_USERNAME",
+            "A username is 1 to 64 letters, digits or the characters _ . @ -",
+        )
+    return username
+
+
+def check_password(password: str) -> str:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise UserError(
+            "WEAK_PASSWORD", f"A password needs at least {MIN_PASSWORD} characters."
+        )
+    return password
+
+
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def count_users(db: aiosqlite.Connection) -> int:
+    async with db.execute("SELECT COUNT(*) FROM users") as cursor:
+        (count,) = await cursor.fetchone()
+    return count
+
+
+async def create_user(
+    db: aiosqlite.Connection, username: str, password: str, *, is_admin: bool = False
+) -> User:
+    """Add a user; raises UserError for a bad or taken name or a weak password."""
+    username = check_username(username)
+    password_hash = await hash_password(check_password(password))
+    try:
+        async with db.execute(
+            "INSERT INTO users (username, password_hash, is_admin) VALUES (?, ?, ?) "
+            "RETURNING *",
+            (username, password_hash, int(is_admin)),
+        ) as cursor:
+            row = await cursor.fetchone()
+        await db.commit()
+    except aiosqlite.IntegrityError:
+        raise UserError("USERNAME_TAKEN", f"The username {username!r} is taken.")
+    return _row_to_user(row)
+
+
+async def get_user(db: aiosqlite.Connection, user_id: int) -> User | None:
+    async with db.execute("SELECT * FROM users WHERE id = ?", (user_id,)) as cursor:
+        row = await cursor.fetchone()
+    return _row_to_user(row) if row else None
+
+
+async def list_users(db: aiosqlite.Connection) -> list[User]:
+    async with db.execute("SELECT * FROM users ORDER BY username") as cursor:
+        return [_row_to_user(row) for row in await cursor.fetchall()]
+
+
+async def user_from_auth_id(db: aiosqlite.Connection, auth_id: str | None) -> User | None:
+    """The user a session cookie names, if it still exists and is still valid."""
+    if not auth_id:
+        return None
+    user_id, _, epoch = auth_id.partition(":")
+    if not (user_id.isdigit() and epoch.isdigit()):
+        return None
+    user = await get_user(db, int(user_id))
+    if user is None or user.session_epoch != int(epoch):
+        return None
+    return user
+
+
+async def authenticate(
+    db: aiosqlite.Connection, username: str, password: str
+) -> User | None:
+    """The user when the password is right, else None (in the same time)."""
+    async with db.execute(
+        "SELECT * FROM users WHERE username = ?", (username,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    stored = row["password_hash"] if row else _DUMMY_HASH
+    try:
+        await asyncio.to_thread(_hasher.verify, stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if row is None:
+        return None
+    if _hasher.check_needs_rehash(stored):
+        await db.execute(
+            "UPDATE users SET password_hash = ? WHERE id = ?",
+            (await hash_password(password), row["id"]),
+        )
+        await db.commit()
+    return _row_to_user(row)
+
+
+async def ensure_first_admin(db: aiosqlite.Connection) -> tuple[str, str] | None:
+    """With no users at all, create ``admin`` with a one-time random password.
+
+    Returns (username, password) to show once on the console, or None.
+    """
+    if await count_users(db):
+        return None
+    password = secrets.token_urlsafe(12)
+    user = await create_user(db, "admin", password, is_admin=True)
+    return user.username, password

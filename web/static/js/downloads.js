@@ -1,0 +1,200 @@
+// Songs list component: one row per download, with a model choice, an
+// "Extract stems" button and a link to the mixer once stems exist.
+
+import { getJson, mixerUrl, postJson } from "./api.js";
+import { el, showMessage } from "./dom.js";
+import { formatDuration, formatSize } from "./format.js";
+
+const RUNNING = new Set(["queued", "extracting"]);
+
+/**
+ * The songs list. `onExtractionStarted()` is called after the server
+ * accepted an extraction, so the page can refresh the extractions list.
+ */
+export class DownloadsList {
+  constructor({ list, message, models, defaultModel, onExtractionStarted }) {
+    this.list = list;
+    this.message = message;
+    this.models = models;
+    this.defaultModel = defaultModel;
+    this.onExtractionStarted = onExtractionStarted;
+    this.downloads = [];
+    this.chosenModels = new Map();
+    this.rows = new Map();
+  }
+
+  /** Fetches the list from the server and shows it. */
+  async refresh() {
+    try {
+      const data = await getJson("/api/downloads");
+      this.downloads = data.downloads ?? [];
+      this.render();
+    } catch (error) {
+      showMessage(this.message, `Cannot load the songs: ${error.message}`, "error");
+    }
+  }
+
+  render() {
+    this.rows.clear();
+    if (this.downloads.length === 0) {
+      showMessage(this.message, "No songs yet. Upload one above.");
+      this.list.replaceChildren();
+      return;
+    }
+
+    showMessage(this.message, "");
+    this.list.replaceChildren(...this.downloads.map((d) => this.renderRow(d)));
+  }
+
+  renderRow(download) {
+    const select = el("select", { attrs: { "aria-label": "Separation model" } });
+    const chosen = this.chosenModels.get(download.id) ?? this.defaultModel;
+    for (const [model, stems] of Object.entries(this.models)) {
+      const label = `${model} (${stems.length} stems)`;
+      const option = el("option", {
+        text: label,
+        attrs: { value: model, title: stems.join(", ") },
+      });
+      option.selected = model === chosen;
+      select.append(option);
+    }
+
+    const button = el("button", { text: "Extract stems", attrs: { type: "button" } });
+    const status = el("p", { className: "row-status", attrs: { role: "status" } });
+    const mixerLink = el("a", {
+      className: "button-link",
+      text: "Open mixer",
+      attrs: { href: mixerUrl(download.id) },
+    });
+    const row = { download, select, button, status, mixerLink };
+
+    select.addEventListener("change", () => {
+      this.chosenModels.set(download.id, select.value);
+      this.updateControls(row);
+    });
+    button.addEventListener("click", () => this.extract(row));
+    this.updateControls(row);
+    this.rows.set(download.id, row);
+
+    const details = [
+      formatDuration(download.duration),
+      formatSize(download.file_size),
+      download.author,
+    ].filter(Boolean);
+    return el("li", { className: "item" }, [
+      el("div", { className: "item-main" }, [
+        el("p", { className: "item-title", text: download.title || download.video_id }),
+        el("p", { className: "item-details", text: details.join(" · ") }),
+        status,
+      ]),
+      el("div", { className: "item-actions" }, [select, button, mixerLink]),
+    ]);
+  }
+
+  /** Sets the button, link and status line from the row's extractions. */
+  updateControls(row) {
+    const extractions = extractionsOf(row.download);
+    const forModel = extractions.filter((e) => e.model === row.select.value);
+    const running = forModel.find((e) => RUNNING.has(e.status));
+    const done = forModel.find((e) => e.status === "completed");
+
+    const latest = running ?? done ?? forModel.at(-1);
+
+    row.button.disabled = Boolean(running || done);
+    if (running) {
+      row.button.textContent = "Extracting…";
+    } else if (done) {
+      row.button.textContent = "Stems ready";
+    } else if (latest?.status === "failed") {
+      row.button.textContent = "Try again";
+    } else {
+      row.button.textContent = "Extract stems";
+    }
+    row.mixerLink.hidden = !extractions.some((e) => e.status === "completed");
+
+    row.status.textContent = latest ? statusLine(latest) : "";
+    row.status.dataset.kind = latest?.status === "failed" ? "error" : "info";
+  }
+
+  async extract(row) {
+    const model = row.select.value;
+    row.button.disabled = true;
+    row.status.textContent = "Starting…";
+    row.status.dataset.kind = "info";
+
+    try {
+      const answer = await postJson("/api/extractions", {
+        video_id: row.download.video_id,
+        model,
+      });
+      const started = {
+        id: answer.extraction_id,
+        model,
+        status: answer.status ?? "queued",
+        progress: 0,
+        message: answer.message ?? "",
+      };
+      row.download.extractions = [...extractionsOf(row.download), started];
+      this.updateControls(row);
+      this.onExtractionStarted();
+    } catch (error) {
+      row.status.textContent = error.message;
+      row.status.dataset.kind = "error";
+      row.button.disabled = false;
+    }
+  }
+
+  /** Applies a Socket.IO extraction event to the row of its song. */
+  applyProgress(event) {
+    for (const row of this.rows.values()) {
+      const extraction = extractionsOf(row.download).find(
+        (e) => String(e.id) === String(event.extraction_id),
+      );
+      if (extraction) {
+        extraction.status = event.status ?? extraction.status;
+        extraction.progress = event.progress ?? extraction.progress;
+        extraction.message = event.error ?? event.message ?? extraction.message;
+        this.updateControls(row);
+        return true;
+      }
+    }
+    return false;
+  }
+}
+
+/** Returns a download's extractions, also when only the summary is given. */
+function extractionsOf(download) {
+  if (Array.isArray(download.extractions)) {
+    return download.extractions;
+  }
+  if (download.extraction_id) {
+    download.extractions = [
+      {
+        id: download.extraction_id,
+        model: null,
+        status: download.extraction_status,
+        progress: download.extraction_status === "completed" ? 100 : 0,
+        message: "",
+      },
+    ];
+    return download.extractions;
+  }
+  download.extractions = [];
+  return download.extractions;
+}
+
+function statusLine(extraction) {
+  const model = extraction.model ? `${extraction.model}: ` : "";
+  switch (extraction.status) {
+    case "queued":
+      return `${model}waiting to start`;
+    case "extracting":
+      return `${model}extracting, ${Math.round(extraction.progress ?? 0)} %`;
+    case "completed":
+      return `${model}stems ready`;
+    case "failed":
+      return `${model}failed${extraction.message ? `: ${extraction.message}` : ""}`;
+    default:
+      return `${model}${extraction.status ?? ""}`;
+  }
+}

@@ -1,0 +1,353 @@
+// Mixer view: without a download, a list of songs whose stems are ready;
+// with one, its stems loaded into a StemPlayer with per-stem volume and
+// mute, a play/pause button and a seek slider.
+
+import { getJson, mixerUrl } from "./api.js";
+import { el, readPageData, showMessage } from "./dom.js";
+import { formatDuration } from "./format.js";
+import { loadStem } from "./stem-loader.js";
+import { StemPlayer } from "./stem-player.js";
+
+const { download_id: downloadId } = readPageData();
+
+const pageMessage = document.getElementById("mixer-message");
+const picker = document.getElementById("song-picker");
+const mixer = document.getElementById("mixer");
+const songTitle = document.getElementById("song-title");
+const modelChoice = document.getElementById("model-choice");
+const modelSelect = document.getElementById("model-select");
+const playButton = document.getElementById("play-button");
+const positionDisplay = document.getElementById("position");
+const seekSlider = document.getElementById("seek");
+const stemList = document.getElementById("stems");
+
+let context = null;
+let player = null;
+// Increases with each extraction loaded, so a slower earlier load is dropped.
+let loadGeneration = 0;
+let loadAbort = null;
+let frame = null;
+let dragging = false;
+
+// The song picker.
+
+async function showPicker() {
+  picker.hidden = false;
+  const pickerMessage = document.getElementById("picker-message");
+  const list = document.getElementById("picker-list");
+
+  let extractions;
+  try {
+    extractions = (await getJson("/api/extractions")).extractions ?? [];
+  } catch (error) {
+    showMessage(pickerMessage, `Cannot load your songs: ${error.message}`, "error");
+    return;
+  }
+
+  const songs = completedByDownload(extractions);
+  if (songs.size === 0) {
+    showMessage(pickerMessage, "No song has its stems ready yet. ");
+    pickerMessage.append(el("a", { text: "Go to the library", attrs: { href: "/" } }));
+    return;
+  }
+
+  const items = [...songs.entries()].map(([id, group]) => {
+    const models = group.map((e) => e.model).filter(Boolean).join(", ");
+    return el("li", { className: "item" }, [
+      el("div", { className: "item-main" }, [
+        el("a", {
+          className: "item-title",
+          text: group[0].title || group[0].video_id,
+          attrs: { href: mixerUrl(id) },
+        }),
+        el("p", { className: "item-details", text: models }),
+      ]),
+    ]);
+  });
+  list.replaceChildren(...items);
+}
+
+/** Returns completed extractions grouped by download id, in list order. */
+function completedByDownload(extractions) {
+  const songs = new Map();
+  for (const extraction of extractions) {
+    if (extraction.status !== "completed" || extraction.download_id == null) {
+      continue;
+    }
+    const group = songs.get(extraction.download_id) ?? [];
+    group.push(extraction);
+    songs.set(extraction.download_id, group);
+  }
+  return songs;
+}
+
+// One song.
+
+async function openDownload(id) {
+  let download;
+  try {
+    download = await getJson(`/api/downloads/${encodeURIComponent(id)}`);
+  } catch (error) {
+    showMessage(pageMessage, `Cannot open this song: ${error.message}. `, "error");
+    pageMessage.append(el("a", { text: "Choose another", attrs: { href: "/mixer" } }));
+    return;
+  }
+
+  const title = download.title || download.video_id || "Untitled";
+  songTitle.textContent = title;
+  document.title = `${title} · Mixer · StemTube`;
+  mixer.hidden = false;
+
+  const completed = completedExtractions(download);
+  if (completed.length === 0) {
+    showMessage(pageMessage, "This song has no extracted stems yet. ", "error");
+    pageMessage.append(el("a", { text: "Go to the library", attrs: { href: "/" } }));
+    return;
+  }
+
+  const first =
+    completed.find((e) => download.extraction && e.id === download.extraction.id) ??
+    completed[0];
+  if (completed.length > 1) {
+    modelSelect.replaceChildren(
+      ...completed.map((e) =>
+        el("option", { text: e.model ?? `#${e.id}`, attrs: { value: e.id } }),
+      ),
+    );
+    modelSelect.value = String(first.id);
+    modelSelect.addEventListener("change", () => openExtraction(modelSelect.value));
+    modelChoice.hidden = false;
+  }
+  await openExtraction(first.id);
+}
+
+function completedExtractions(download) {
+  const listed = (download.extractions ?? []).filter((e) => e.status === "completed");
+  if (listed.length > 0) {
+    return listed;
+  }
+  const single = download.extraction;
+  return single?.status === "completed" ? [single] : [];
+}
+
+/** Loads every stem of an extraction into a new player. */
+async function openExtraction(extractionId) {
+  const generation = ++loadGeneration;
+  loadAbort?.abort();
+  loadAbort = new AbortController();
+  const { signal } = loadAbort;
+  closePlayer();
+  showMessage(pageMessage, "");
+
+  let extraction;
+  try {
+    extraction = await getJson(`/api/extractions/${encodeURIComponent(extractionId)}`);
+  } catch (error) {
+    showMessage(pageMessage, `Cannot load the stems: ${error.message}`, "error");
+    return;
+  }
+  if (generation !== loadGeneration) {
+    return;
+  }
+
+  const urls = extraction.stem_urls ?? {};
+  const names = extraction.stems ?? Object.keys(urls);
+  const rows = names.map((name) => new StemRow(name));
+  stemList.replaceChildren(...rows.map((row) => row.element));
+
+  context ??= new AudioContext();
+  const results = await Promise.allSettled(
+    rows.map((row) => {
+      const url = urls[row.name] ?? stemUrl(extractionId, row.name);
+      return row.load(context, url, signal);
+    }),
+  );
+  if (generation !== loadGeneration) {
+    return;
+  }
+
+  player = new StemPlayer(context, { onEnded: showStopped });
+  rows.forEach((row, index) => {
+    if (results[index].status === "fulfilled") {
+      player.addStem(row.name, results[index].value);
+      row.attach(player);
+    }
+  });
+  if (player.stems.size === 0) {
+    showMessage(pageMessage, "None of the stems could be loaded.", "error");
+    return;
+  }
+  if (player.stems.size < rows.length) {
+    showMessage(pageMessage, "Some stems could not be loaded; playing the others.");
+  }
+
+  seekSlider.max = String(player.duration);
+  seekSlider.disabled = false;
+  playButton.disabled = false;
+  updatePosition();
+}
+
+/** The documented stem address, for answers without `stem_urls`. */
+function stemUrl(extractionId, name) {
+  const id = encodeURIComponent(extractionId);
+  return `/api/extracted_stems/${id}/${encodeURIComponent(name)}`;
+}
+
+function closePlayer() {
+  player?.dispose();
+  player = null;
+  showStopped();
+  playButton.disabled = true;
+  seekSlider.disabled = true;
+  seekSlider.value = "0";
+  positionDisplay.textContent = "0:00 / 0:00";
+  stemList.replaceChildren();
+}
+
+// One stem: loading progress, then volume and mute.
+
+class StemRow {
+  constructor(name) {
+    this.name = name;
+    this.progress = el("progress", {
+      className: "wide",
+      attrs: { max: 100, value: 0, "aria-label": `${name} loading` },
+    });
+    this.state = el("span", { className: "stem-state", text: "Loading…" });
+    this.mute = el("button", {
+      className: "secondary",
+      text: "Mute",
+      attrs: { type: "button", "aria-pressed": "false", disabled: true },
+    });
+    this.volume = el("input", {
+      attrs: {
+        type: "range",
+        min: 0,
+        max: 100,
+        value: 100,
+        "aria-label": `${name} volume`,
+        disabled: true,
+      },
+    });
+    this.volumeLabel = el("output", { className: "volume-label", text: "100 %" });
+
+    this.element = el("li", { className: "stem" }, [
+      el("span", { className: "stem-name", text: name }),
+      el("div", { className: "stem-load" }, [this.progress, this.state]),
+      el("div", { className: "stem-controls" }, [
+        this.mute,
+        this.volume,
+        this.volumeLabel,
+      ]),
+    ]);
+  }
+
+  /** Loads the stem; resolves with its AudioBuffer. */
+  async load(context, url, signal) {
+    try {
+      return await loadStem(context, url, {
+        signal,
+        onProgress: (fraction) => this.showProgress(fraction),
+        onDecoding: () => {
+          this.progress.removeAttribute("value");
+          this.state.textContent = "Decoding…";
+        },
+      });
+    } catch (error) {
+      this.progress.hidden = true;
+      this.state.textContent = `Failed: ${error.message}`;
+      this.element.classList.add("failed");
+      throw error;
+    }
+  }
+
+  showProgress(fraction) {
+    if (fraction === null) {
+      this.progress.removeAttribute("value");
+      this.state.textContent = "Loading…";
+      return;
+    }
+    this.progress.value = fraction * 100;
+    this.state.textContent = `Loading ${Math.round(fraction * 100)} %`;
+  }
+
+  /** Shows the controls and connects them to `stemPlayer`. */
+  attach(stemPlayer) {
+    this.progress.hidden = true;
+    this.state.textContent = "";
+    this.element.classList.add("ready");
+    this.mute.disabled = false;
+    this.volume.disabled = false;
+
+    this.mute.addEventListener("click", () => {
+      const muted = this.mute.getAttribute("aria-pressed") !== "true";
+      this.mute.setAttribute("aria-pressed", String(muted));
+      stemPlayer.setMuted(this.name, muted);
+    });
+    this.volume.addEventListener("input", () => {
+      const percent = Number(this.volume.value);
+      this.volumeLabel.textContent = `${percent} %`;
+      stemPlayer.setVolume(this.name, percent / 100);
+    });
+  }
+}
+
+// Transport: play/pause, position and seeking.
+
+async function togglePlay() {
+  if (!player) {
+    return;
+  }
+  if (player.playing) {
+    player.pause();
+    showStopped();
+    return;
+  }
+
+  await player.play();
+  if (player?.playing) {
+    playButton.textContent = "Pause";
+    frame ??= requestAnimationFrame(tick);
+  }
+}
+
+function showStopped() {
+  playButton.textContent = "Play";
+  updatePosition();
+}
+
+function tick() {
+  updatePosition();
+  frame = player?.playing ? requestAnimationFrame(tick) : null;
+}
+
+function updatePosition() {
+  if (!player) {
+    return;
+  }
+  const position = dragging ? Number(seekSlider.value) : player.position;
+  if (!dragging) {
+    seekSlider.value = String(position);
+  }
+  const text = `${formatDuration(position)} / ${formatDuration(player.duration)}`;
+  if (positionDisplay.textContent !== text) {
+    positionDisplay.textContent = text;
+  }
+}
+
+playButton.addEventListener("click", togglePlay);
+seekSlider.addEventListener("input", () => {
+  dragging = true;
+  updatePosition();
+});
+seekSlider.addEventListener("change", () => {
+  dragging = false;
+  player?.seek(Number(seekSlider.value));
+  updatePosition();
+});
+
+if (downloadId) {
+  openDownload(downloadId);
+} else {
+  showPicker();
+}

@@ -1,0 +1,172 @@
+// Plays decoded stems together, sample-accurately: every play or seek
+// starts one AudioBufferSourceNode per stem at the same context time and
+// the same offset into the song.
+
+// Sources are scheduled this far ahead so they all start on the same frame.
+const START_LEAD_S = 0.1;
+// Time constant of volume changes, short enough to feel instant, long
+// enough not to click.
+const VOLUME_RAMP_S = 0.01;
+
+export class StemPlayer {
+  /** `onEnded()` is called when playback reaches the end of the song. */
+  constructor(context, { onEnded = () => {} } = {}) {
+    this.context = context;
+    this.onEnded = onEnded;
+    this.output = context.createGain();
+    this.output.connect(context.destination);
+    this.stems = new Map();
+    this.sources = [];
+    this.playing = false;
+    // While playing: the context time at which `startOffset` is heard.
+    this.startTime = 0;
+    this.startOffset = 0;
+    // While paused: where playback resumes.
+    this.pausedAt = 0;
+    // Counts play/stop cycles, so a stopped source's "ended" is ignored.
+    this.generation = 0;
+    this.resuming = false;
+  }
+
+  /** Adds a decoded stem, routed through its own gain node. */
+  addStem(name, buffer) {
+    const gain = this.context.createGain();
+    gain.connect(this.output);
+    this.stems.set(name, { buffer, gain, volume: 1, muted: false });
+  }
+
+  /** Length of the longest stem, in seconds. */
+  get duration() {
+    let longest = 0;
+    for (const stem of this.stems.values()) {
+      longest = Math.max(longest, stem.buffer.duration);
+    }
+    return longest;
+  }
+
+  /** Current position in the song, in seconds. */
+  get position() {
+    if (!this.playing) {
+      return this.pausedAt;
+    }
+    const elapsed = Math.max(0, this.context.currentTime - this.startTime);
+    return Math.min(this.duration, this.startOffset + elapsed);
+  }
+
+  async play() {
+    if (this.playing || this.resuming || this.stems.size === 0) {
+      return;
+    }
+    // A context made before any click starts suspended.
+    this.resuming = true;
+    try {
+      await this.context.resume();
+    } finally {
+      this.resuming = false;
+    }
+
+    if (this.stems.size === 0) {
+      return;
+    }
+    if (this.pausedAt >= this.duration) {
+      this.pausedAt = 0;
+    }
+    this.startSources(this.pausedAt);
+  }
+
+  pause() {
+    if (!this.playing) {
+      return;
+    }
+    this.pausedAt = this.position;
+    this.stopSources();
+  }
+
+  /** Moves to `seconds`; if playing, all stems restart there together. */
+  seek(seconds) {
+    const target = Math.min(Math.max(0, seconds), this.duration);
+    if (this.playing) {
+      this.stopSources();
+      this.startSources(target);
+    } else {
+      this.pausedAt = target;
+    }
+  }
+
+  /** Sets a stem's volume, 0 to 1. */
+  setVolume(name, volume) {
+    const stem = this.stems.get(name);
+    if (stem) {
+      stem.volume = volume;
+      this.applyGain(stem);
+    }
+  }
+
+  setMuted(name, muted) {
+    const stem = this.stems.get(name);
+    if (stem) {
+      stem.muted = muted;
+      this.applyGain(stem);
+    }
+  }
+
+  /** Stops playback and disconnects every node; the player is then unusable. */
+  dispose() {
+    this.stopSources();
+    for (const stem of this.stems.values()) {
+      stem.gain.disconnect();
+    }
+    this.output.disconnect();
+    this.stems.clear();
+  }
+
+  applyGain(stem) {
+    const value = stem.muted ? 0 : stem.volume;
+    stem.gain.gain.setTargetAtTime(value, this.context.currentTime, VOLUME_RAMP_S);
+  }
+
+  startSources(offset) {
+    const when = this.context.currentTime + START_LEAD_S;
+    const generation = ++this.generation;
+    let longest = null;
+
+    for (const stem of this.stems.values()) {
+      const source = this.context.createBufferSource();
+      source.buffer = stem.buffer;
+      source.connect(stem.gain);
+      source.start(when, Math.min(offset, stem.buffer.duration));
+      this.sources.push(source);
+      if (!longest || stem.buffer.duration > longest.buffer.duration) {
+        longest = source;
+      }
+    }
+    longest.addEventListener("ended", () => this.handleEnded(generation));
+
+    this.startTime = when;
+    this.startOffset = offset;
+    this.playing = true;
+  }
+
+  stopSources() {
+    this.generation += 1;
+    for (const source of this.sources) {
+      try {
+        source.stop();
+      } catch {
+        // A source that already ended cannot be stopped again; nothing to do.
+      }
+      source.disconnect();
+    }
+    this.sources = [];
+    this.playing = false;
+  }
+
+  handleEnded(generation) {
+    if (generation !== this.generation) {
+      return;
+    }
+    this.stopSources();
+    this.pausedAt = 0;
+    this.onEnded();
+  }
+}
