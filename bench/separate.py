@@ -83,6 +83,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="device both programs separate on (default: cpu)",
     )
     parser.add_argument(
+        "--no-warmup",
+        dest="warmup",
+        action="store_false",
+        help="skip the untimed 2 s run of each program that comes first",
+    )
+    parser.add_argument(
         "--keep",
         type=Path,
         help="keep the models, settings, excerpt and stems in this folder",
@@ -133,13 +139,15 @@ def stemtube_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "stemtube.cli"]
 
 
-def timed(program: str, command: list[str], out: Path, pattern: str) -> Run:
-    """Run ``command`` in a fresh process; fail loudly if it fails."""
-    shutil.rmtree(out, ignore_errors=True)
+def timed(program: Program) -> Run:
+    """Run ``program`` in a fresh process; stop the bench if it fails."""
+    shutil.rmtree(program.out, ignore_errors=True)
     # A file, not a pipe: progress bars could fill a pipe nobody reads yet.
     with tempfile.TemporaryFile("w+") as log:
         started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+        process = subprocess.Popen(
+            program.command, stdout=subprocess.DEVNULL, stderr=log
+        )
         # wait4 gives this child's own rusage, so each run is measured alone.
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
@@ -147,10 +155,10 @@ def timed(program: str, command: list[str], out: Path, pattern: str) -> Run:
         if process.returncode != 0:
             log.seek(0)
             errors = log.read()[-4000:]
-            sys.exit(f"{program} failed ({process.returncode}):\n{errors}")
-    stems = len(list(out.glob(pattern)))
+            sys.exit(f"{program.name} failed ({process.returncode}):\n{errors}")
+    stems = len(list(program.out.glob(program.stems)))
     # Linux reports ru_maxrss in KiB.
-    return Run(program, wall, usage.ru_maxrss / 1024, stems)
+    return Run(program.name, wall, usage.ru_maxrss / 1024, stems)
 
 
 def machine() -> str:
@@ -190,6 +198,43 @@ def table(runs: list[Run]) -> str:
     return "\n".join(rows)
 
 
+@dataclass(frozen=True)
+class Program:
+    """A command line to time, where it writes its stems, and their pattern."""
+
+    name: str
+    command: list[str]
+    out: Path
+    stems: str
+
+
+def programs(work: Path, repo: Path, settings: Path, audio: Path, device: str):
+    """`stemtube separate` and `demucs`, set to separate ``audio`` alike."""
+    stemtube_out = work / "stemtube-out"
+    demucs_out = work / "demucs-out"
+    return [
+        Program(
+            "stemtube separate",
+            [
+                *stemtube_command(),
+                *("--config", str(settings), "separate", str(audio)),
+                *("--model", MODEL, "--out", str(stemtube_out)),
+            ],
+            stemtube_out,
+            "*.wav",
+        ),
+        Program(
+            "demucs",
+            [
+                *(sys.executable, "-m", "demucs", "--repo", str(repo)),
+                *("-n", MODEL, "-d", device, "-o", str(demucs_out), str(audio)),
+            ],
+            demucs_out,
+            f"{MODEL}/*/*.wav",
+        ),
+    ]
+
+
 def bench(args: argparse.Namespace, song: Path, work: Path) -> list[Run]:
     """Prepare the shared models, settings and excerpt; time both programs."""
     data_dir = work / "data"
@@ -201,43 +246,21 @@ def bench(args: argparse.Namespace, song: Path, work: Path) -> list[Run]:
     print(f"input: first {length:.1f} s of {song}", file=sys.stderr)
     print(f"model: full-size {MODEL}, random weights, in {repo}", file=sys.stderr)
 
-    stemtube_out = work / "stemtube-out"
-    ours = [
-        *stemtube_command(),
-        "--config",
-        str(settings),
-        "separate",
-        str(excerpt),
-        "--model",
-        MODEL,
-        "--out",
-        str(stemtube_out),
-    ]
-    demucs_out = work / "demucs-out"
-    theirs = [
-        sys.executable,
-        "-m",
-        "demucs",
-        "--repo",
-        str(repo),
-        "-n",
-        MODEL,
-        "-d",
-        args.device,
-        "-o",
-        str(demucs_out),
-        str(excerpt),
-    ]
+    if args.warmup:
+        # The first process to import torch reads its libraries from disk;
+        # a short untimed run of each keeps that out of the comparison.
+        warmup = work / "warmup.wav"
+        write_excerpt(song, 2.0, warmup)
+        for program in programs(work, repo, settings, warmup, args.device):
+            timed(program)
 
     runs = []
+    timed_programs = programs(work, repo, settings, excerpt, args.device)
     for attempt in range(1, args.runs + 1):
-        for program, command, out, pattern in (
-            ("stemtube separate", ours, stemtube_out, "*.wav"),
-            ("demucs", theirs, demucs_out, f"{MODEL}/*/*.wav"),
-        ):
-            run = timed(program, command, out, pattern)
+        for program in timed_programs:
+            run = timed(program)
             print(
-                f"run {attempt}: {program}: {run.wall_s:.1f} s, "
+                f"run {attempt}: {program.name}: {run.wall_s:.1f} s, "
                 f"{run.peak_mb:.0f} MB, {run.stems} stems",
                 file=sys.stderr,
             )
@@ -254,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     if not song.is_file():
         sys.exit(f"no such file: {song}")
 
+    load = os.getloadavg()[0]
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
         runs = bench(args, song, args.keep.resolve())
@@ -262,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
             runs = bench(args, song, Path(work))
 
     print(f"machine: {machine()}")
+    print(f"load average before / after: {load:.2f} / {os.getloadavg()[0]:.2f}")
     print(f"input: {args.seconds:g} s of {song.name}, device {args.device}\n")
     print(table(runs))
     return 0

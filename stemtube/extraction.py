@@ -66,6 +66,8 @@ def separate_file(
             "UNKNOWN_MODEL", f"No loaded separator offers the model {model!r}."
         )
 
+    for stale in out_dir.parent.glob(f".{out_dir.name}.*.tmp"):
+        shutil.rmtree(stale, ignore_errors=True)  # left by an interrupted run
     progress(0, "Decoding audio")
     audio = media.decode(source)
     length = audio.shape[1]

@@ -71,15 +71,18 @@ def admin_required(view: F) -> F:
 
 
 async def json_body() -> dict[str, Any]:
-    """The request's JSON object, or a 400 that says what is wrong."""
+    """The request's JSON object ({} for no body), or a 400 that says what is wrong."""
+    import json
+
     from quart import request
 
-    data = await request.get_json(force=True, silent=True)
-    if data is None:
-        raw = await request.get_data()
-        if not raw:
-            return {}
-        raise ApiError(400, "INVALID_JSON", "The request body is not valid JSON.")
+    raw = await request.get_data(as_text=False)
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ApiError(400, "INVALID_JSON", "The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise ApiError(400, "INVALID_JSON", "The request body must be a JSON object.")
     return data
