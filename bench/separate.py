@@ -13,14 +13,16 @@ maximum resident set size the kernel reports for it when it is waited for
 (os.wait4), which covers any process it started and waited for.
 
 The input is the first 60 s of
-/work/shared/testdata/songs/pop_c_major/mixture.flac when that file exists,
-else of tests/data/real/vibe_ace.ogg; without /work/shared/testdata the bench
-says so and exits 0. --input picks another file.
+/work/shared/testdata/songs/pop_c_major/mixture.flac when that file exists
+and is long enough, else of tests/data/real/vibe_ace.ogg (61.5 s); without
+/work/shared/testdata the bench says so and exits 0. --input picks another
+file.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -48,6 +50,16 @@ class Run:
     wall_s: float
     peak_mb: float
     stems: int
+
+
+@dataclass(frozen=True)
+class Program:
+    """A command line to time, where it writes its stems, and their pattern."""
+
+    name: str
+    command: list[str]
+    out: Path
+    stems: str
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -102,7 +114,16 @@ def pick_input(args: argparse.Namespace) -> Path | None:
         return args.input
     if not TESTDATA.is_dir():
         return None
-    return PREFERRED_INPUT if PREFERRED_INPUT.is_file() else FALLBACK_INPUT
+    if not PREFERRED_INPUT.is_file():
+        return FALLBACK_INPUT
+    if sf.info(PREFERRED_INPUT).duration < args.seconds:
+        print(
+            f"{PREFERRED_INPUT} is shorter than {args.seconds:g} s; "
+            f"using {FALLBACK_INPUT.name}",
+            file=sys.stderr,
+        )
+        return FALLBACK_INPUT
+    return PREFERRED_INPUT
 
 
 def write_excerpt(song: Path, seconds: float, target: Path) -> float:
@@ -128,7 +149,8 @@ def build_full_size_repo(folder: Path) -> Path:
 def write_settings(path: Path, data_dir: Path, device: str) -> None:
     """A stemtube.toml whose <data_dir>/models/demucs is the shared repo."""
     path.write_text(
-        f'[storage]\ndata_dir = "{data_dir}"\n\n'
+        # A JSON string is a valid TOML basic string, quotes and all.
+        f"[storage]\ndata_dir = {json.dumps(str(data_dir))}\n\n"
         f'[separation]\ndevice = "{device}"\nshifts = 1\noverlap = 0.25\n',
         encoding="utf-8",
     )
@@ -198,17 +220,9 @@ def table(runs: list[Run]) -> str:
     return "\n".join(rows)
 
 
-@dataclass(frozen=True)
-class Program:
-    """A command line to time, where it writes its stems, and their pattern."""
-
-    name: str
-    command: list[str]
-    out: Path
-    stems: str
-
-
-def programs(work: Path, repo: Path, settings: Path, audio: Path, device: str):
+def programs(
+    work: Path, repo: Path, settings: Path, audio: Path, device: str
+) -> list[Program]:
     """`stemtube separate` and `demucs`, set to separate ``audio`` alike."""
     stemtube_out = work / "stemtube-out"
     demucs_out = work / "demucs-out"
@@ -235,8 +249,11 @@ def programs(work: Path, repo: Path, settings: Path, audio: Path, device: str):
     ]
 
 
-def bench(args: argparse.Namespace, song: Path, work: Path) -> list[Run]:
-    """Prepare the shared models, settings and excerpt; time both programs."""
+def bench(args: argparse.Namespace, song: Path, work: Path) -> tuple[list[Run], float]:
+    """Prepare the shared models, settings and excerpt; time both programs.
+
+    Gives the runs and the excerpt's length in seconds.
+    """
     data_dir = work / "data"
     repo = build_full_size_repo(data_dir / "models" / "demucs")
     settings = work / "stemtube.toml"
@@ -265,7 +282,7 @@ def bench(args: argparse.Namespace, song: Path, work: Path) -> list[Run]:
                 file=sys.stderr,
             )
             runs.append(run)
-    return runs
+    return runs, length
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -280,14 +297,14 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()[0]
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
-        runs = bench(args, song, args.keep.resolve())
+        runs, length = bench(args, song, args.keep.resolve())
     else:
         with tempfile.TemporaryDirectory(prefix="stemtube-bench-") as work:
-            runs = bench(args, song, Path(work))
+            runs, length = bench(args, song, Path(work))
 
     print(f"machine: {machine()}")
     print(f"load average before / after: {load:.2f} / {os.getloadavg()[0]:.2f}")
-    print(f"input: {args.seconds:g} s of {song.name}, device {args.device}\n")
+    print(f"input: first {length:.1f} s of {song.name}, device {args.device}\n")
     print(table(runs))
     return 0
 

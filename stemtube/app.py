@@ -20,7 +20,8 @@ from stemtube import users
 from stemtube.api import auth, config, downloads, extractions, files, pages
 from stemtube.api.common import ApiError, AppState
 from stemtube.config import Settings
-from stemtube.extraction import KIND as EXTRACTION, ExtractionHandler
+from stemtube.extraction import KIND as EXTRACTION
+from stemtube.extraction import ExtractionHandler
 from stemtube.jobs import LocalRunner
 from stemtube.registry import PluginRegistry
 
@@ -153,7 +154,7 @@ def _install_request_hooks(app: Quart, st: AppState) -> None:
         if request.endpoint != "static":
             # Only uploads may send large bodies; everything else is small JSON.
             if request.endpoint != "files.upload_file":
-                request.body._max_content_length = JSON_LIMIT  # noqa: SLF001
+                request.body._max_content_length = JSON_LIMIT
             if request.method not in SAFE_METHODS and not _same_origin(st):
                 raise ApiError(403, "CROSS_ORIGIN", "Cross-site request refused")
 
@@ -163,7 +164,10 @@ def _install_request_hooks(app: Quart, st: AppState) -> None:
         if request.endpoint == "static":
             return None
         if g.user is None:
-            if not request.path.startswith("/api/") and request.accept_mimetypes.accept_html:
+            if (
+                not request.path.startswith("/api/")
+                and request.accept_mimetypes.accept_html
+            ):
                 return redirect(f"/login?next={request.full_path.rstrip('?')}")
             raise ApiError(401, "AUTH_REQUIRED", "Authentication required")
         return None
@@ -185,7 +189,10 @@ def _same_origin(st: AppState) -> bool:
         return True
     parts = urlsplit(origin)
     claimed = f"{parts.scheme}://{parts.netloc}"
-    allowed = {f"{request.scheme}://{request.host}", *st.settings.server.trusted_origins}
+    allowed = {
+        f"{request.scheme}://{request.host}",
+        *st.settings.server.trusted_origins,
+    }
     forwarded = request.headers.get("X-Forwarded-Host")
     if forwarded:
         proto = request.headers.get("X-Forwarded-Proto", request.scheme)
@@ -225,7 +232,9 @@ def _install_error_handlers(app: Quart) -> None:
     @app.errorhandler(Exception)
     async def unexpected(exc: Exception):
         log.exception("unexpected error on %s %s", request.method, request.path)
-        return jsonify({"error": "Internal server error", "code": "INTERNAL_ERROR"}), 500
+        return jsonify(
+            {"error": "Internal server error", "code": "INTERNAL_ERROR"}
+        ), 500
 
 
 def _install_socketio(

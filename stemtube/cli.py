@@ -29,8 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=__version__)
     parser.add_argument(
-        "--config", metavar="FILE", help=f"settings file (default: ${CONFIG_ENV} "
-        "or ./stemtube.toml)"
+        "--config",
+        metavar="FILE",
+        help=f"settings file (default: ${CONFIG_ENV} or ./stemtube.toml)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -40,10 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     user = commands.add_parser("user", help="manage users")
-    user_commands = user.add_subparsers(dest="user_command", metavar="ACTION",
-                                        required=True)
+    user_commands = user.add_subparsers(
+        dest="user_command", metavar="ACTION", required=True
+    )
     add = user_commands.add_parser(
-        "add", help="add a user; the password is asked at a prompt, or read from "
+        "add",
+        help="add a user; the password is asked at a prompt, or read from "
         "standard input when that is not a terminal",
     )
     add.add_argument("name", help="the new user's login name")
@@ -53,10 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(func=cmd_user_list)
 
     models = commands.add_parser("models", help="manage separation model weights")
-    model_commands = models.add_subparsers(dest="models_command", metavar="ACTION",
-                                           required=True)
-    show = model_commands.add_parser("list", help="list models and whether "
-                                     "their weights are here")
+    model_commands = models.add_subparsers(
+        dest="models_command", metavar="ACTION", required=True
+    )
+    show = model_commands.add_parser(
+        "list", help="list models and whether their weights are here"
+    )
     show.set_defaults(func=cmd_models_list)
     download = model_commands.add_parser(
         "download", help="download a model's weights now (e.g. htdemucs)"
@@ -64,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("name", help="model name, e.g. htdemucs or htdemucs_6s")
     download.set_defaults(func=cmd_models_download)
     imp = model_commands.add_parser(
-        "import", help="install a weights file copied from another machine "
+        "import",
+        help="install a weights file copied from another machine "
         "(e.g. 955717e8-8726e21a.th)",
     )
     imp.add_argument("file", type=Path)
@@ -74,10 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         "separate", help="split an audio file into stems without the server"
     )
     separate.add_argument("file", type=Path, help="any audio or video file")
-    separate.add_argument("--model", help="model name (default: [separation] "
-                          "default_model, htdemucs)")
-    separate.add_argument("--out", type=Path, help="output folder (default: "
-                          "./<file name>_stems)")
+    separate.add_argument(
+        "--model", help="model name (default: [separation] default_model, htdemucs)"
+    )
+    separate.add_argument(
+        "--out", type=Path, help="output folder (default: ./<file name>_stems)"
+    )
     separate.set_defaults(func=cmd_separate)
     return parser
 
@@ -155,8 +163,9 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
     async def add() -> users.User:
         conn = await db.connect(settings.data_dir / "stemtube.db")
         try:
-            return await users.create_user(conn, args.name, password,
-                                           is_admin=args.admin)
+            return await users.create_user(
+                conn, args.name, password, is_admin=args.admin
+            )
         finally:
             await conn.close()
 
@@ -258,8 +267,13 @@ class _ProgressBar:
     def __init__(self, label: str) -> None:
         from tqdm import tqdm
 
-        self._bar = tqdm(total=100, desc=label, unit="%", file=sys.stderr,
-                         bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}")
+        self._bar = tqdm(
+            total=100,
+            desc=label,
+            unit="%",
+            file=sys.stderr,
+            bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}",
+        )
 
     def update(self, percent: float, message: str) -> None:
         self._bar.n = min(100.0, percent)

@@ -72,8 +72,13 @@ def separate_file(
     audio = media.decode(source)
     length = audio.shape[1]
     device = resolve_device(settings.separation.device)
-    log.info("separating %s with %s on %s (%.1f s)", source, model, device,
-             length / media.CANONICAL_RATE)
+    log.info(
+        "separating %s with %s on %s (%.1f s)",
+        source,
+        model,
+        device,
+        length / media.CANONICAL_RATE,
+    )
 
     def scaled(percent: float, message: str) -> None:
         progress(2 + 0.93 * percent, message)
@@ -119,8 +124,13 @@ class ExtractionHandler:
 
     worker = staticmethod(run_in_worker)
 
-    def __init__(self, db: aiosqlite.Connection, settings: Settings, emit: Emitter,
-                 notify: Callable[..., None]) -> None:
+    def __init__(
+        self,
+        db: aiosqlite.Connection,
+        settings: Settings,
+        emit: Emitter,
+        notify: Callable[..., None],
+    ) -> None:
         self.db = db
         self.settings = settings
         self.emit = emit
@@ -132,21 +142,30 @@ class ExtractionHandler:
             return None
         download = await self._download(extraction)
         await library.update_extraction(
-            self.db, extraction["id"], status=library.EXTRACTING, progress=0,
-            message="Starting", error_code=None,
+            self.db,
+            extraction["id"],
+            status=library.EXTRACTING,
+            progress=0,
+            message="Starting",
+            error_code=None,
         )
         await self.progress(job, 0, "Starting")
         return {
             "source": str(self.settings.data_dir / download["file_path"]),
             "model": extraction["model"],
             "out_dir": str(
-                library.stems_dir(self.settings.data_dir, download["id"], extraction["id"])
+                library.stems_dir(
+                    self.settings.data_dir, download["id"], extraction["id"]
+                )
             ),
         }
 
     async def progress(self, job: Job, percent: float, message: str) -> None:
         await library.update_extraction(
-            self.db, job.target_id, progress=percent, message=message,
+            self.db,
+            job.target_id,
+            progress=percent,
+            message=message,
             status=library.EXTRACTING,
         )
         extraction = await library.get_extraction(self.db, job.target_id)
@@ -165,8 +184,12 @@ class ExtractionHandler:
 
     async def completed(self, job: Job, result: dict) -> None:
         await library.update_extraction(
-            self.db, job.target_id, status=library.COMPLETED, progress=100,
-            message="Extraction complete", stems=result["stems"],
+            self.db,
+            job.target_id,
+            status=library.COMPLETED,
+            progress=100,
+            message="Extraction complete",
+            stems=result["stems"],
             completed_at=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
         )
         extraction = await library.get_extraction(self.db, job.target_id)
@@ -186,7 +209,10 @@ class ExtractionHandler:
 
     async def failed(self, job: Job, code: str, message: str) -> None:
         await library.update_extraction(
-            self.db, job.target_id, status=library.FAILED, message=message,
+            self.db,
+            job.target_id,
+            status=library.FAILED,
+            message=message,
             error_code=code,
         )
         extraction = await library.get_extraction(self.db, job.target_id)

@@ -87,7 +87,9 @@ async def get_job(db: aiosqlite.Connection, job_id: int) -> dict | None:
     return dict(row) if row else None
 
 
-async def active_job_for(db: aiosqlite.Connection, kind: str, target_id: int) -> int | None:
+async def active_job_for(
+    db: aiosqlite.Connection, kind: str, target_id: int
+) -> int | None:
     """The queued or running job for a target, if there is one."""
     async with db.execute(
         "SELECT id FROM jobs WHERE kind = ? AND target_id = ? "
@@ -220,7 +222,10 @@ class LocalRunner:
         except Exception:
             log.exception("job %d could not be run", job_id)
             await set_job(
-                self.db, job_id, status=FAILED, error_code="INTERNAL_ERROR",
+                self.db,
+                job_id,
+                status=FAILED,
+                error_code="INTERNAL_ERROR",
                 finished_at=_now(),
             )
         finally:
@@ -232,7 +237,10 @@ class LocalRunner:
             await set_job(self.db, job.id, status=COMPLETED, finished_at=_now())
             return
         await set_job(
-            self.db, job.id, status=RUNNING, started_at=_now(),
+            self.db,
+            job.id,
+            status=RUNNING,
+            started_at=_now(),
             attempts=(await get_job(self.db, job.id))["attempts"] + 1,
         )
         log.info("job %d (%s %d) started", job.id, job.kind, job.target_id)
@@ -266,8 +274,12 @@ class LocalRunner:
         else:
             code, message = payload
             await set_job(
-                self.db, job.id, status=FAILED, error_code=code,
-                error_message=message, finished_at=_now(),
+                self.db,
+                job.id,
+                status=FAILED,
+                error_code=code,
+                error_message=message,
+                finished_at=_now(),
             )
             await handler.failed(job, code, message)
             log.warning("job %d failed after %.1f s: %s", job.id, elapsed, code)

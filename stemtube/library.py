@@ -91,7 +91,9 @@ async def delete_download_row(db: aiosqlite.Connection, download_id: int) -> Non
     await db.commit()
 
 
-async def link_download(db: aiosqlite.Connection, user_id: int, download_id: int) -> None:
+async def link_download(
+    db: aiosqlite.Connection, user_id: int, download_id: int
+) -> None:
     await db.execute(
         "INSERT OR IGNORE INTO user_downloads (user_id, download_id) VALUES (?, ?)",
         (user_id, download_id),
@@ -200,7 +202,9 @@ async def user_extractions(
         return [dict(row) for row in await cursor.fetchall()]
 
 
-async def extraction_user_ids(db: aiosqlite.Connection, extraction_id: int) -> list[int]:
+async def extraction_user_ids(
+    db: aiosqlite.Connection, extraction_id: int
+) -> list[int]:
     """Every user with the extraction on their list: who hears its events."""
     async with db.execute(
         "SELECT user_id FROM user_extractions WHERE extraction_id = ?",

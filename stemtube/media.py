@@ -93,7 +93,9 @@ def decode(path: Path, sample_rate: int = CANONICAL_RATE) -> np.ndarray:
             in_rate = stream.codec_context.sample_rate
             in_channels = stream.codec_context.channels
             layout = "mono" if in_channels == 1 else "stereo"
-            resampler = av.AudioResampler(format="fltp", layout=layout, rate=sample_rate)
+            resampler = av.AudioResampler(
+                format="fltp", layout=layout, rate=sample_rate
+            )
             chunks: list[np.ndarray] = []
             in_samples = 0
             for frame in container.decode(stream):

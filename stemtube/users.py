@@ -87,7 +87,10 @@ async def create_user(
             row = await cursor.fetchone()
         await db.commit()
     except aiosqlite.IntegrityError:
-        raise UserError("USERNAME_TAKEN", f"The username {username!r} is taken.")
+        await db.rollback()
+        raise UserError(
+            "USERNAME_TAKEN", f"The username {username!r} is taken."
+        ) from None
     return _row_to_user(row)
 
 
@@ -102,7 +105,9 @@ async def list_users(db: aiosqlite.Connection) -> list[User]:
         return [_row_to_user(row) for row in await cursor.fetchall()]
 
 
-async def user_from_auth_id(db: aiosqlite.Connection, auth_id: str | None) -> User | None:
+async def user_from_auth_id(
+    db: aiosqlite.Connection, auth_id: str | None
+) -> User | None:
     """The user a session cookie names, if it still exists and is still valid."""
     if not auth_id:
         return None

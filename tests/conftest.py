@@ -17,11 +17,11 @@ from hypercorn.config import Config
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from demucs_models import build_tiny_repo  # noqa: E402
+from stemtube import users
+from stemtube.app import create_app
+from stemtube.config import Settings, settings_from_dict
 
-from stemtube import users  # noqa: E402
-from stemtube.app import create_app  # noqa: E402
-from stemtube.config import Settings, settings_from_dict  # noqa: E402
+from demucs_models import build_tiny_repo
 
 TEST_DATA = Path(__file__).parent / "data"
 PASSWORD = "correct horse battery"
@@ -124,9 +124,7 @@ class LiveServer:
     async def socket(self, session: aiohttp.ClientSession) -> socketio.AsyncClient:
         """A Socket.IO client connected with the session's cookie."""
         sio = socketio.AsyncClient(reconnection=False)
-        cookies = "; ".join(
-            f"{c.key}={c.value}" for c in session.cookie_jar
-        )
+        cookies = "; ".join(f"{c.key}={c.value}" for c in session.cookie_jar)
         await sio.connect(self.url, headers={"Cookie": cookies}, wait_timeout=10)
         self._sockets.append(sio)
         return sio

@@ -42,15 +42,19 @@ def create_blueprint(settings: Settings) -> Blueprint:
     @public
     @rate_limit(per_minute, timedelta(minutes=1))
     async def login():
-        if request.mimetype in ("application/x-www-form-urlencoded",
-                                "multipart/form-data"):
+        if request.mimetype in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
             data = dict(await request.form)
             data["remember"] = data.get("remember") in ("1", "on", "true")
         else:
             data = await json_body()
         username, password = data.get("username"), data.get("password")
-        if not isinstance(username, str) or not isinstance(password, str) or not (
-            username and password
+        if (
+            not isinstance(username, str)
+            or not isinstance(password, str)
+            or not (username and password)
         ):
             raise ApiError(400, "MISSING_CREDENTIALS", "Missing username/password")
 

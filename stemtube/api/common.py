@@ -82,7 +82,9 @@ async def json_body() -> dict[str, Any]:
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        raise ApiError(400, "INVALID_JSON", "The request body is not valid JSON.") from None
+        raise ApiError(
+            400, "INVALID_JSON", "The request body is not valid JSON."
+        ) from None
     if not isinstance(data, dict):
         raise ApiError(400, "INVALID_JSON", "The request body must be a JSON object.")
     return data

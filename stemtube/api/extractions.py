@@ -51,8 +51,10 @@ async def start_extraction():
         download["id"],
         model,
         settings_key(st.settings),
-        {k: bool(data.get(k)) for k in
-         ("generate_chords", "generate_lyrics", "generate_structure")},
+        {
+            k: bool(data.get(k))
+            for k in ("generate_chords", "generate_lyrics", "generate_structure")
+        },
     )
     await library.link_extraction(db(), caller().id, extraction["id"])
 
@@ -68,8 +70,13 @@ async def start_extraction():
     else:
         message = "Extraction already in progress"
     extraction = await library.get_extraction(db(), extraction["id"])
-    log.info("user %s asked for %s of %s: %s", caller().username, model,
-             download["video_id"], message)
+    log.info(
+        "user %s asked for %s of %s: %s",
+        caller().username,
+        model,
+        download["video_id"],
+        message,
+    )
     return {
         "success": True,
         "extraction_id": extraction["id"],
@@ -82,8 +89,12 @@ async def start_extraction():
 
 async def queue_extraction(extraction_id: int) -> None:
     await library.update_extraction(
-        db(), extraction_id, status=library.QUEUED, progress=0,
-        message="Waiting in queue", error_code=None,
+        db(),
+        extraction_id,
+        status=library.QUEUED,
+        progress=0,
+        message="Waiting in queue",
+        error_code=None,
     )
     job_id = await jobs.create_job(db(), KIND, extraction_id)
     await state().runner.submit(job_id)

@@ -49,7 +49,9 @@ async def upload_file():
     limit = st.settings.storage.max_upload_mb * 2**20
     source = st.registry.file_source()
     if source is None:
-        raise ApiError(503, "UPLOADS_DISABLED", "Uploads are turned off on this server.")
+        raise ApiError(
+            503, "UPLOADS_DISABLED", "Uploads are turned off on this server."
+        )
 
     files = await request.files
     upload = files.get("file")
@@ -65,7 +67,9 @@ async def upload_file():
             _store_stream, upload.stream, tmp, limit
         )
         try:
-            item = await asyncio.to_thread(source.describe_file, tmp, filename, content_hash)
+            item = await asyncio.to_thread(
+                source.describe_file, tmp, filename, content_hash
+            )
         except ProviderError as exc:
             raise ApiError(400, exc.code, exc.message) from None
         download = await _store_upload(item, tmp, content_hash, size, source.name)
@@ -74,8 +78,9 @@ async def upload_file():
         upload.stream.close()
 
     await library.link_download(db(), caller().id, download["id"])
-    log.info("user %s uploaded %s as %s", caller().username, filename,
-             download["video_id"])
+    log.info(
+        "user %s uploaded %s as %s", caller().username, filename, download["video_id"]
+    )
     return {
         "success": True,
         "video_id": download["video_id"],
@@ -94,7 +99,11 @@ async def _store_upload(item, tmp: Path, content_hash: str, size: int, source: s
     if existing and existing["status"] == "completed":
         return existing
     download = await library.insert_download(
-        db(), item, source=source, content_hash=content_hash, file_size=size,
+        db(),
+        item,
+        source=source,
+        content_hash=content_hash,
+        file_size=size,
         created_by=caller().id,
     )
     if download is None:
@@ -122,7 +131,9 @@ async def _store_upload(item, tmp: Path, content_hash: str, size: int, source: s
     return download
 
 
-@bp.route("/api/extracted_stems/<int:extraction_id>/<stem_name>", methods=["GET", "HEAD"])
+@bp.route(
+    "/api/extracted_stems/<int:extraction_id>/<stem_name>", methods=["GET", "HEAD"]
+)
 async def extracted_stem(extraction_id: int, stem_name: str):
     extraction = await library.user_extraction(db(), caller().id, extraction_id)
     if extraction is None or extraction["status"] != library.COMPLETED:
@@ -133,8 +144,9 @@ async def extracted_stem(extraction_id: int, stem_name: str):
     ):
         raise ApiError(404, "STEM_NOT_FOUND", f"No stem {stem_name[:32]!r} here")
     path = (
-        library.stems_dir(state().settings.data_dir, extraction["download_id"],
-                          extraction_id)
+        library.stems_dir(
+            state().settings.data_dir, extraction["download_id"], extraction_id
+        )
         / f"{stem_name}.wav"
     )
     if not path.is_file():

@@ -40,13 +40,14 @@ async def test_every_route_answers_401_without_a_session(live_server):
 
 
 async def test_pages_send_browsers_to_the_login_page(live_server):
-    async with aiohttp.ClientSession(base_url=live_server.url) as anonymous:
-        async with anonymous.get(
-            "/mixer?download_id=3", headers={"Accept": "text/html"},
-            allow_redirects=False,
-        ) as answer:
-            assert answer.status == 302
-            assert answer.headers["Location"] == "/login?next=/mixer?download_id=3"
+    anonymous = live_server.session()
+    async with anonymous.get(
+        "/mixer?download_id=3",
+        headers={"Accept": "text/html"},
+        allow_redirects=False,
+    ) as answer:
+        assert answer.status == 302
+        assert answer.headers["Location"] == "/login?next=/mixer?download_id=3"
 
 
 async def test_a_second_user_can_neither_list_nor_stream_the_first_users_upload(
@@ -130,7 +131,8 @@ async def test_socketio_refuses_a_connection_without_a_valid_session(live_server
         client = socketio.AsyncClient(reconnection=False)
         with pytest.raises(socketio.exceptions.ConnectionError):
             await client.connect(
-                live_server.url, headers={"Cookie": cookie} if cookie else {},
+                live_server.url,
+                headers={"Cookie": cookie} if cookie else {},
                 wait_timeout=5,
             )
         await client.disconnect()

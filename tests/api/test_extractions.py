@@ -26,7 +26,9 @@ async def test_missing_weights_fail_the_extraction_with_model_unavailable(
 ):
     import dataclasses
 
-    plugins = {"demucs": {"models_dir": str(tmp_path / "empty"), "allow_download": False}}
+    plugins = {
+        "demucs": {"models_dir": str(tmp_path / "empty"), "allow_download": False}
+    }
     server = LiveServer(dataclasses.replace(settings, plugins=plugins))
     await server.start()
     try:
@@ -34,8 +36,10 @@ async def test_missing_weights_fail_the_extraction_with_model_unavailable(
         session = await server.login("alice")
         sio = await server.socket(session)
         failures = []
-        sio.on("extraction_progress",
-               lambda data: failures.append(data) if data["status"] == "failed" else None)
+        sio.on(
+            "extraction_progress",
+            lambda data: failures.append(data) if data["status"] == "failed" else None,
+        )
         _, item = await upload(session, TEST_DATA / "real" / "robin.ogg")
         async with session.post(
             "/api/extractions", json={"video_id": item["video_id"]}
@@ -66,8 +70,10 @@ async def test_a_job_running_when_the_server_stopped_runs_again_at_the_next_star
     session = await first.login("alice")
     sio = await first.socket(session)
     separating = asyncio.Event()
-    sio.on("extraction_progress",
-           lambda data: separating.set() if data["progress"] > 2 else None)
+    sio.on(
+        "extraction_progress",
+        lambda data: separating.set() if data["progress"] > 2 else None,
+    )
     _, item = await upload(session, TEST_DATA / "real" / "fishin.ogg")
     async with session.post(
         "/api/extractions", json={"video_id": item["video_id"]}
@@ -90,9 +96,7 @@ async def test_a_job_running_when_the_server_stopped_runs_again_at_the_next_star
         ) as cursor:
             rows = [tuple(row) for row in await cursor.fetchall()]
         assert rows == [("completed", 2)]
-        leftovers = list(
-            (settings.data_dir / "media").rglob("*.tmp")
-        )
+        leftovers = list((settings.data_dir / "media").rglob("*.tmp"))
         assert leftovers == []
     finally:
         await second.stop()

@@ -42,7 +42,9 @@ async def test_a_real_song_is_stored_under_its_id_with_its_metadata(live_server)
     assert item["title"] == "Let's Go Fishin'"
     assert item["duration"] == pytest.approx(132.989, abs=0.01)
     assert item["file_size"] == (TEST_DATA / "real" / "fishin.ogg").stat().st_size
-    assert stored_files(live_server) == [f"media/{item['global_download_id']}/source.ogg"]
+    assert stored_files(live_server) == [
+        f"media/{item['global_download_id']}/source.ogg"
+    ]
     async with session.get(f"/api/downloads/{item['global_download_id']}") as answer:
         download = await answer.json()
     assert download["has_extraction"] is False

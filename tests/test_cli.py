@@ -1,0 +1,175 @@
+"""The command line, run as a script or a service manager would run it."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import soundfile as sf
+
+from conftest import TEST_DATA, free_port
+
+
+def settings_file(tmp_path: Path, tiny_models: Path, port: int = 5011) -> Path:
+    path = tmp_path / "stemtube.toml"
+    path.write_text(
+        f'[server]\nport = {port}\n[storage]\ndata_dir = "data"\n'
+        f'[plugins.demucs]\nmodels_dir = "{tiny_models}"\nallow_download = false\n'
+    )
+    return path
+
+
+def stemtube(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "stemtube.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        **kwargs,
+    )
+
+
+def test_help_lists_every_command():
+    result = stemtube("--help")
+    assert result.returncode == 0
+    for command in ("serve", "user", "models", "separate"):
+        assert command in result.stdout
+
+
+def test_user_add_reads_the_password_from_standard_input(tmp_path, tiny_models):
+    config = settings_file(tmp_path, tiny_models)
+    added = stemtube(
+        "--config",
+        str(config),
+        "user",
+        "add",
+        "carol",
+        "--admin",
+        input="a long enough password\n",
+    )
+    assert added.returncode == 0, added.stderr
+    assert "admin carol" in added.stdout
+    again = stemtube(
+        "--config",
+        str(config),
+        "user",
+        "add",
+        "carol",
+        input="a long enough password\n",
+    )
+    assert again.returncode == 1
+    assert "taken" in again.stderr
+    weak = stemtube("--config", str(config), "user", "add", "dave", input="short\n")
+    assert weak.returncode == 1
+    listed = stemtube(
+        "user", "list", env={**os.environ, "STEMTUBE_CONFIG": str(config)}
+    )
+    assert listed.stdout.split() == ["carol", "(admin)"]
+
+
+def test_a_bad_settings_file_names_the_key(tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text("[server]\nport = 'eighty'\n")
+    result = stemtube("--config", str(config), "user", "list")
+    assert result.returncode == 2
+    assert "[server] port" in result.stderr
+
+
+def test_separate_splits_a_file_without_the_server(tmp_path, tiny_models):
+    config = settings_file(tmp_path, tiny_models)
+    out = tmp_path / "stems"
+    song = TEST_DATA / "real" / "trumpet_loop.ogg"
+    result = stemtube(
+        "--config",
+        str(config),
+        "separate",
+        str(song),
+        "--model",
+        "htdemucs_6s",
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "100%" in result.stderr
+    frames = sf.info(song).frames
+    stems = sorted(p.stem for p in out.glob("*.wav"))
+    assert stems == ["bass", "drums", "guitar", "other", "piano", "vocals"]
+    for path in out.glob("*.wav"):
+        assert sf.info(path).frames == frames
+        assert sf.info(path).samplerate == 44100
+
+
+def test_separate_without_weights_says_how_to_get_them(tmp_path):
+    config = settings_file(tmp_path, tmp_path / "no-models")
+    result = stemtube(
+        "--config",
+        str(config),
+        "separate",
+        str(TEST_DATA / "real" / "robin.ogg"),
+        "--out",
+        str(tmp_path / "o"),
+    )
+    assert result.returncode == 1
+    assert "MODEL_UNAVAILABLE" in result.stderr
+    assert "stemtube models download htdemucs" in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_first_start_prints_a_one_time_admin_password_not_logged(tmp_path, tiny_models):
+    port = free_port()
+    config = settings_file(tmp_path, tiny_models, port)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "stemtube.cli", "--config", str(config), "serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        printed = ""
+        deadline = time.monotonic() + 60
+        while "listening" not in printed and time.monotonic() < deadline:
+            printed += server.stdout.readline()
+        password = re.search(r"password: (\S+)", printed).group(1)
+        for _ in range(100):
+            try:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/login",
+                    data=f'{{"username": "admin", "password": "{password}"}}'.encode(),
+                    headers={"Content-Type": "application/json"},
+                )
+                with urllib.request.urlopen(request, timeout=5) as answer:
+                    assert b'"is_admin":true' in answer.read().replace(b" ", b"")
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError("the server never answered")
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(30)
+    log_text = (tmp_path / "data" / "logs" / "stemtube.log").read_text()
+    assert password not in log_text
+    assert "StemTube ready" in log_text
+
+    again = subprocess.Popen(
+        [sys.executable, "-m", "stemtube.cli", "--config", str(config), "serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        printed = ""
+        while "listening" not in printed:
+            printed += again.stdout.readline()
+        assert "password:" not in printed
+    finally:
+        again.send_signal(signal.SIGINT)
+        again.wait(30)
+    shutil.rmtree(tmp_path / "data")
