@@ -16,7 +16,7 @@ from quart_rate_limiter import RateLimiter
 from werkzeug.exceptions import HTTPException
 
 from stemtube import db as database
-from stemtube import users
+from stemtube import library, users
 from stemtube.api import auth, config, downloads, extractions, files, pages
 from stemtube.api.common import ApiError, AppState
 from stemtube.config import Settings
@@ -107,7 +107,14 @@ def create_app(
 
     sio = socketio.AsyncServer(
         async_mode="asgi",
-        cors_allowed_origins=settings.server.trusted_origins or None,
+        cors_allowed_origins=lambda origin, environ: origin_allowed(
+            origin,
+            environ.get("wsgi.url_scheme", "http"),
+            environ.get("HTTP_HOST", ""),
+            settings.server.trusted_origins,
+            environ.get("HTTP_X_FORWARDED_PROTO"),
+            environ.get("HTTP_X_FORWARDED_HOST"),
+        ),
         **(socketio_options or {}),
     )
 
@@ -123,6 +130,9 @@ def create_app(
     @app.before_serving
     async def open_resources() -> None:
         st.db = await database.connect(settings.data_dir / "stemtube.db")
+        removed = await library.remove_unfinished_downloads(st.db, settings.data_dir)
+        if removed:
+            log.warning("removed %d half-stored uploads left by a crash", removed)
         handler = ExtractionHandler(st.db, settings, emit, registry.notify)
         st.runner = LocalRunner(
             st.db,
@@ -182,22 +192,37 @@ def _install_request_hooks(app: Quart, st: AppState) -> None:
         return response
 
 
+def origin_allowed(
+    origin: str,
+    scheme: str,
+    host: str,
+    trusted: list[str],
+    forwarded_proto: str | None = None,
+    forwarded_host: str | None = None,
+) -> bool:
+    """Whether ``origin`` is this server itself (as reached) or a trusted one."""
+    parts = urlsplit(origin)
+    claimed = f"{parts.scheme}://{parts.netloc}"
+    allowed = {f"{scheme}://{host}", *trusted}
+    if forwarded_host or forwarded_proto:
+        proto = (forwarded_proto or scheme).split(",")[0].strip()
+        allowed.add(f"{proto}://{(forwarded_host or host).split(',')[0].strip()}")
+    return claimed in allowed
+
+
 def _same_origin(st: AppState) -> bool:
     """Whether a state-changing request comes from our own pages (or no browser)."""
     origin = request.headers.get("Origin") or request.headers.get("Referer")
     if not origin:
         return True
-    parts = urlsplit(origin)
-    claimed = f"{parts.scheme}://{parts.netloc}"
-    allowed = {
-        f"{request.scheme}://{request.host}",
-        *st.settings.server.trusted_origins,
-    }
-    forwarded = request.headers.get("X-Forwarded-Host")
-    if forwarded:
-        proto = request.headers.get("X-Forwarded-Proto", request.scheme)
-        allowed.add(f"{proto}://{forwarded}")
-    return claimed in allowed
+    return origin_allowed(
+        origin,
+        request.scheme,
+        request.host,
+        st.settings.server.trusted_origins,
+        request.headers.get("X-Forwarded-Proto"),
+        request.headers.get("X-Forwarded-Host"),
+    )
 
 
 def _install_error_handlers(app: Quart) -> None:

@@ -8,6 +8,7 @@ lists only point at them. A user sees an item only through their own list.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -48,32 +49,28 @@ async def insert_download(
     created_by: int,
 ) -> dict | None:
     """Add a global download; None when the item already exists."""
-    try:
-        async with db.execute(
-            "INSERT INTO downloads (source, video_id, title, author, duration, "
-            "thumbnail_url, file_size, content_hash, sample_rate, channels, "
-            "status, created_by) VALUES (?,?,?,?,?,?,?,?,?,?, 'processing', ?) "
-            "RETURNING *",
-            (
-                source,
-                item.video_id,
-                item.title,
-                item.author,
-                item.duration,
-                item.thumbnail_url,
-                file_size,
-                content_hash,
-                item.sample_rate,
-                item.channels,
-                created_by,
-            ),
-        ) as cursor:
-            row = await cursor.fetchone()
-        await db.commit()
-    except aiosqlite.IntegrityError:
-        await db.rollback()
-        return None
-    return dict(row)
+    async with db.execute(
+        "INSERT INTO downloads (source, video_id, title, author, duration, "
+        "thumbnail_url, file_size, content_hash, sample_rate, channels, "
+        "status, created_by) VALUES (?,?,?,?,?,?,?,?,?,?, 'processing', ?) "
+        "ON CONFLICT (video_id) DO NOTHING RETURNING *",
+        (
+            source,
+            item.video_id,
+            item.title,
+            item.author,
+            item.duration,
+            item.thumbnail_url,
+            file_size,
+            content_hash,
+            item.sample_rate,
+            item.channels,
+            created_by,
+        ),
+    ) as cursor:
+        row = await cursor.fetchone()
+    await db.commit()
+    return dict(row) if row else None
 
 
 async def finish_download(
@@ -84,6 +81,19 @@ async def finish_download(
         (file_path, download_id),
     )
     await db.commit()
+
+
+async def remove_unfinished_downloads(db: aiosqlite.Connection, data_dir: Path) -> int:
+    """Drop downloads a crash left half-stored, and their files; return how many."""
+    async with db.execute(
+        "DELETE FROM downloads WHERE status = 'processing' RETURNING id"
+    ) as cursor:
+        removed = [row[0] for row in await cursor.fetchall()]
+    await db.commit()
+    for download_id in removed:
+        shutil.rmtree(download_dir(data_dir, download_id), ignore_errors=True)
+    shutil.rmtree(data_dir / "tmp", ignore_errors=True)
+    return len(removed)
 
 
 async def delete_download_row(db: aiosqlite.Connection, download_id: int) -> None:

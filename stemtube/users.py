@@ -78,19 +78,15 @@ async def create_user(
     """Add a user; raises UserError for a bad or taken name or a weak password."""
     username = check_username(username)
     password_hash = await hash_password(check_password(password))
-    try:
-        async with db.execute(
-            "INSERT INTO users (username, password_hash, is_admin) VALUES (?, ?, ?) "
-            "RETURNING *",
-            (username, password_hash, int(is_admin)),
-        ) as cursor:
-            row = await cursor.fetchone()
-        await db.commit()
-    except aiosqlite.IntegrityError:
-        await db.rollback()
-        raise UserError(
-            "USERNAME_TAKEN", f"The username {username!r} is taken."
-        ) from None
+    async with db.execute(
+        "INSERT INTO users (username, password_hash, is_admin) VALUES (?, ?, ?) "
+        "ON CONFLICT (username) DO NOTHING RETURNING *",
+        (username, password_hash, int(is_admin)),
+    ) as cursor:
+        row = await cursor.fetchone()
+    await db.commit()
+    if row is None:
+        raise UserError("USERNAME_TAKEN", f"The username {username!r} is taken.")
     return _row_to_user(row)
 
 

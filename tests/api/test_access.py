@@ -138,6 +138,27 @@ async def test_socketio_refuses_a_connection_without_a_valid_session(live_server
         await client.disconnect()
 
 
+async def test_socketio_refuses_a_page_from_another_site(live_server):
+    await live_server.add_user("alice")
+    session = await live_server.login("alice")
+    cookies = "; ".join(f"{c.key}={c.value}" for c in session.cookie_jar)
+    client = socketio.AsyncClient(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await client.connect(
+            live_server.url,
+            headers={"Cookie": cookies, "Origin": "https://evil.example"},
+            wait_timeout=5,
+        )
+    await client.disconnect()
+    same_site = socketio.AsyncClient(reconnection=False)
+    await same_site.connect(
+        live_server.url,
+        headers={"Cookie": cookies, "Origin": live_server.url},
+        wait_timeout=5,
+    )
+    await same_site.disconnect()
+
+
 async def test_events_go_only_to_users_waiting_on_the_extraction(live_server):
     await live_server.add_user("alice")
     await live_server.add_user("bob")
