@@ -1,0 +1,96 @@
+"""The pages in a real browser: log in, upload, extract, play the stems."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import PASSWORD, TEST_DATA
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium"),
+]
+
+
+@pytest.fixture
+async def page():
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--autoplay-policy=no-user-gesture-required",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
+        page = await browser.new_page()
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        yield page
+        await browser.close()
+
+
+async def wait_for(page, expression: str, timeout_s: float = 120) -> None:
+    """Poll a JS expression (wait_for_function would need CSP's unsafe-eval)."""
+    for _ in range(int(timeout_s * 5)):
+        if await page.evaluate(expression):
+            return
+        await page.wait_for_timeout(200)
+    raise AssertionError(f"still false after {timeout_s} s: {expression}")
+
+
+async def test_a_user_logs_in_uploads_extracts_and_plays_the_stems(live_server, page):
+    await live_server.add_user("alice")
+    title = "<img src=x onerror=alert(1)>"
+    song = {
+        "name": f"{title}.ogg",
+        "mimeType": "audio/ogg",
+        "buffer": (TEST_DATA / "real" / "trumpet_loop.ogg").read_bytes(),
+    }
+
+    await page.goto(live_server.url + "/")
+    assert page.url.startswith(live_server.url + "/login")
+    await page.fill("#username", "alice")
+    await page.fill("#password", "not the password")
+    await page.click("#login-submit")
+    await page.wait_for_selector("#login-message:not([hidden])")
+    assert "Invalid credentials" in await page.text_content("#login-message")
+    await page.fill("#password", PASSWORD)
+    await page.click("#login-submit")
+    await page.wait_for_url(live_server.url + "/")
+
+    await page.set_input_files("#file-input", files=[song])
+    await wait_for(
+        page, "document.querySelector('#upload-message').dataset.kind === 'success'"
+    )
+    row = page.locator("#downloads-list li").first
+    await row.wait_for()
+    # The title is shown as text, never interpreted as HTML.
+    assert title in await row.inner_text()
+    assert await page.locator("#downloads-list img").count() == 0
+
+    await row.locator("button").first.click()
+    await page.wait_for_selector("#extractions-list li")
+    await wait_for(
+        page,
+        "document.querySelector('#extractions-list li')"
+        ".innerText.includes('Completed')",
+    )
+    await page.locator("#downloads-list li a.button-link").first.click()
+    await page.wait_for_url("**/mixer?download_id=*")
+    await wait_for(page, "!document.querySelector('#play-button').disabled")
+    stems = await page.locator("#stems .stem-name").all_inner_texts()
+    assert sorted(s.lower() for s in stems) == ["bass", "drums", "other", "vocals"]
+
+    before = await page.text_content("#position")
+    await page.click("#play-button")
+    await page.wait_for_timeout(1500)
+    assert await page.text_content("#position") != before
+    assert page.errors == []
