@@ -7,19 +7,20 @@ import os
 import secrets
 from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import socketio
 from quart import Quart, g, jsonify, redirect, request
 from quart_auth import QuartAuth, current_user
 from quart_rate_limiter import RateLimiter
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from stemtube import db as database
 from stemtube import library, users
 from stemtube.api import auth, config, downloads, extractions, files, pages
 from stemtube.api.common import ApiError, AppState
-from stemtube.config import Settings
+from stemtube.config import ServerSettings, Settings
 from stemtube.extraction import KIND as EXTRACTION
 from stemtube.extraction import ExtractionHandler
 from stemtube.jobs import LocalRunner
@@ -56,6 +57,20 @@ def secret_key(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+class RowIdConverter(IntegerConverter):
+    """``<int:…>`` in routes: ASCII digits within SQLite's range, else 404.
+
+    Werkzeug's own accepts any Unicode digit and any size, which SQLite
+    cannot look up.
+    """
+
+    regex = r"[0-9]{1,19}"
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", library.MAX_ROW_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
 class StemTubeASGI(socketio.ASGIApp):
     """The ASGI entry point, with the Quart app and its state at hand."""
 
@@ -73,13 +88,14 @@ def create_app(
 
     ``socketio_options`` go to ``socketio.AsyncServer`` (tests shorten pings).
     """
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     registry = registry or PluginRegistry(settings)
     app = Quart(
         "stemtube",
         template_folder=str(WEB_DIR / "templates"),
         static_folder=str(WEB_DIR / "static"),
     )
+    app.url_map.converters["int"] = RowIdConverter
     app.secret_key = secret_key(settings)
     app.config.update(
         MAX_CONTENT_LENGTH=settings.storage.max_upload_mb * 2**20 + 2**20,
@@ -111,7 +127,7 @@ def create_app(
             origin,
             environ.get("wsgi.url_scheme", "http"),
             environ.get("HTTP_HOST", ""),
-            settings.server.trusted_origins,
+            settings.server,
             environ.get("HTTP_X_FORWARDED_PROTO"),
             environ.get("HTTP_X_FORWARDED_HOST"),
         ),
@@ -178,7 +194,8 @@ def _install_request_hooks(app: Quart, st: AppState) -> None:
                 not request.path.startswith("/api/")
                 and request.accept_mimetypes.accept_html
             ):
-                return redirect(f"/login?next={request.full_path.rstrip('?')}")
+                target = quote(request.full_path.rstrip("?"), safe="/")
+                return redirect(f"/login?next={target}")
             raise ApiError(401, "AUTH_REQUIRED", "Authentication required")
         return None
 
@@ -196,15 +213,18 @@ def origin_allowed(
     origin: str,
     scheme: str,
     host: str,
-    trusted: list[str],
+    server: ServerSettings,
     forwarded_proto: str | None = None,
     forwarded_host: str | None = None,
 ) -> bool:
-    """Whether ``origin`` is this server itself (as reached) or a trusted one."""
+    """Whether ``origin`` is this server itself (as reached) or a trusted one.
+
+    The X-Forwarded headers count only when ``trust_proxy_headers`` is on.
+    """
     parts = urlsplit(origin)
     claimed = f"{parts.scheme}://{parts.netloc}"
-    allowed = {f"{scheme}://{host}", *trusted}
-    if forwarded_host or forwarded_proto:
+    allowed = {f"{scheme}://{host}", *server.trusted_origins}
+    if server.trust_proxy_headers and (forwarded_host or forwarded_proto):
         proto = (forwarded_proto or scheme).split(",")[0].strip()
         allowed.add(f"{proto}://{(forwarded_host or host).split(',')[0].strip()}")
     return claimed in allowed
@@ -219,7 +239,7 @@ def _same_origin(st: AppState) -> bool:
         origin,
         request.scheme,
         request.host,
-        st.settings.server.trusted_origins,
+        st.settings.server,
         request.headers.get("X-Forwarded-Proto"),
         request.headers.get("X-Forwarded-Host"),
     )
@@ -228,7 +248,11 @@ def _same_origin(st: AppState) -> bool:
 def _install_error_handlers(app: Quart) -> None:
     @app.errorhandler(ApiError)
     async def api_error(exc: ApiError):
-        return jsonify({"error": exc.message, "code": exc.code}), exc.status
+        return (
+            jsonify({"error": exc.message, "code": exc.code}),
+            exc.status,
+            exc.headers,
+        )
 
     @app.errorhandler(HTTPException)
     async def http_error(exc: HTTPException):
@@ -243,15 +267,19 @@ def _install_error_handlers(app: Quart) -> None:
             429: "RATE_LIMITED",
         }.get(exc.code or 500, "HTTP_ERROR")
         message = {
-            413: "The request is larger than this server accepts "
-            f"({app.config['MAX_CONTENT_LENGTH'] // 2**20 - 1} MB for uploads).",
+            413: "The file is larger than the upload limit of "
+            f"{app.config['MAX_CONTENT_LENGTH'] // 2**20 - 1} MB.",
             429: "Too many attempts; wait a minute and try again.",
         }.get(exc.code or 500, exc.description or exc.name)
+        if exc.code == 413 and request.endpoint != "files.upload_file":
+            code = "REQUEST_TOO_LARGE"
+            message = f"The request body is larger than {JSON_LIMIT // 1024} KB."
         response = jsonify({"error": message, "code": code})
         response.status_code = exc.code or 500
-        for name in ("Retry-After", "Allow"):
-            if name in exc.get_headers():
-                response.headers[name] = dict(exc.get_headers())[name]
+        headers = dict(exc.get_headers())
+        for name in ("Retry-After", "Allow", "Content-Range"):
+            if name in headers:
+                response.headers[name] = headers[name]
         return response
 
     @app.errorhandler(Exception)

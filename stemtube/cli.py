@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("name", help="the new user's login name")
     add.add_argument("--admin", action="store_true", help="give the admin role")
     add.set_defaults(func=cmd_user_add)
+    passwd = user_commands.add_parser(
+        "passwd",
+        help="set a user's password and end their sessions; read as for add",
+    )
+    passwd.add_argument("name", help="the user's login name")
+    passwd.set_defaults(func=cmd_user_passwd)
     listing = user_commands.add_parser("list", help="list users")
     listing.set_defaults(func=cmd_user_list)
 
@@ -120,14 +126,17 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         )
         settings = settings.replace(server=server)
     configure_logging(settings)
-    first = asyncio.run(_first_admin(settings))
+    from stemtube import users
+
+    first = _with_db(settings, users.ensure_first_admin)
     if first:
         # Printed, never logged: the password must not land in the log file.
         print(
             "\n  No users yet: created the admin account.\n"
             f"    username: {first[0]}\n    password: {first[1]}\n"
-            "  This password is shown once. Log in and change it, or add users "
-            "with `stemtube user add NAME --admin`.\n",
+            "  This password is shown once. Change it with "
+            f"`stemtube user passwd {first[0]}`; add users with "
+            "`stemtube user add NAME`.\n",
             flush=True,
         )
     config = Config()
@@ -139,38 +148,44 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _first_admin(settings: Settings) -> tuple[str, str] | None:
-    from stemtube import db, users
+def _read_password(name: str) -> str | None:
+    """A password asked twice at a prompt, or one line of standard input."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass(f"Password for {name}: ")
+    if getpass.getpass("Again: ") != password:
+        print("stemtube: the passwords differ", file=sys.stderr)
+        return None
+    return password
 
-    conn = await db.connect(settings.data_dir / "stemtube.db")
-    try:
-        return await users.ensure_first_admin(conn)
-    finally:
-        await conn.close()
 
+def _with_db(settings: Settings, action):
+    """Run ``action(connection)`` on the database; its result."""
+    from stemtube import db
 
-def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
-    from stemtube import db, users
-
-    if sys.stdin.isatty():
-        password = getpass.getpass(f"Password for {args.name}: ")
-        if getpass.getpass("Again: ") != password:
-            print("stemtube: the passwords differ", file=sys.stderr)
-            return 1
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
-
-    async def add() -> users.User:
+    async def run():
         conn = await db.connect(settings.data_dir / "stemtube.db")
         try:
-            return await users.create_user(
-                conn, args.name, password, is_admin=args.admin
-            )
+            return await action(conn)
         finally:
             await conn.close()
 
+    return asyncio.run(run())
+
+
+def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
+    from stemtube import users
+
+    password = _read_password(args.name)
+    if password is None:
+        return 1
     try:
-        user = asyncio.run(add())
+        user = _with_db(
+            settings,
+            lambda conn: users.create_user(
+                conn, args.name, password, is_admin=args.admin
+            ),
+        )
     except users.UserError as exc:
         print(f"stemtube: {exc.message}", file=sys.stderr)
         return 1
@@ -179,17 +194,25 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_passwd(settings: Settings, args: argparse.Namespace) -> int:
+    from stemtube import users
+
+    password = _read_password(args.name)
+    if password is None:
+        return 1
+    try:
+        _with_db(settings, lambda conn: users.set_password(conn, args.name, password))
+    except users.UserError as exc:
+        print(f"stemtube: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"changed the password of {args.name}; their sessions have ended")
+    return 0
+
+
 def cmd_user_list(settings: Settings, args: argparse.Namespace) -> int:
-    from stemtube import db, users
+    from stemtube import users
 
-    async def listing() -> list[users.User]:
-        conn = await db.connect(settings.data_dir / "stemtube.db")
-        try:
-            return await users.list_users(conn)
-        finally:
-            await conn.close()
-
-    for user in asyncio.run(listing()):
+    for user in _with_db(settings, users.list_users):
         print(f"{user.username}{'  (admin)' if user.is_admin else ''}")
     return 0
 
@@ -221,7 +244,7 @@ def cmd_models_download(settings: Settings, args: argparse.Namespace) -> int:
         try:
             separator.ensure_model(args.name, bar.update)
         except ProviderError as exc:
-            print(f"\nstemtube: {exc.message}", file=sys.stderr)
+            print(f"\nstemtube: {exc}", file=sys.stderr)
             return 1
     print(f"{args.name} is ready")
     return 0
@@ -234,7 +257,7 @@ def cmd_models_import(settings: Settings, args: argparse.Namespace) -> int:
     try:
         models = demucs.import_weights(args.file, demucs.models_dir_for(settings))
     except (ProviderError, OSError) as exc:
-        print(f"stemtube: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        print(f"stemtube: {exc}", file=sys.stderr)
         return 1
     print(f"imported {args.file.name} for {', '.join(models)}")
     return 0
@@ -254,7 +277,7 @@ def cmd_separate(settings: Settings, args: argparse.Namespace) -> int:
         try:
             stems = separate_file(settings, args.file, model, out.resolve(), bar.update)
         except ProviderError as exc:
-            print(f"\nstemtube: {exc.code}: {exc.message}", file=sys.stderr)
+            print(f"\nstemtube: {exc.code}: {exc}", file=sys.stderr)
             return 1
     for stem in stems:
         print(out / f"{stem}.wav")

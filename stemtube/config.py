@@ -34,6 +34,8 @@ class ServerSettings:
     secure_cookies: bool = False
     #: Extra origins (scheme://host:port) allowed to send state-changing requests.
     trusted_origins: list[str] = field(default_factory=list)
+    #: Believe X-Forwarded-Proto/-Host; only behind a proxy that sets them.
+    trust_proxy_headers: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.port <= 65535:

@@ -8,6 +8,7 @@ one is appended instead.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import aiosqlite
@@ -98,7 +99,11 @@ MIGRATIONS: list[str] = [
 
 async def connect(path: Path) -> aiosqlite.Connection:
     """Open the database, bring its schema up to date and return the connection."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # The data folder and the database (password hashes) are the owner's only;
+    # SQLite gives its -wal and -shm files the database file's mode.
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     conn = await aiosqlite.connect(path)
     conn.row_factory = aiosqlite.Row
     await conn.execute("PRAGMA journal_mode=WAL")

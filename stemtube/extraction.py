@@ -84,6 +84,16 @@ def separate_file(
         progress(2 + 0.93 * percent, message)
 
     stems = separator.separate(audio, model, device=device, progress=scaled)
+    # The model's own order (vocals first), whatever order the engine used.
+    declared = separator.models().get(model, [])
+    stems = dict(
+        sorted(
+            stems.items(),
+            key=lambda item: (
+                declared.index(item[0]) if item[0] in declared else len(declared)
+            ),
+        )
+    )
 
     progress(96, "Writing stems")
     tmp_dir = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.tmp")
@@ -161,75 +171,64 @@ class ExtractionHandler:
         }
 
     async def progress(self, job: Job, percent: float, message: str) -> None:
-        await library.update_extraction(
-            self.db,
-            job.target_id,
+        await self._update_and_tell(
+            job,
+            "extraction_progress",
+            status=library.EXTRACTING,
             progress=percent,
             message=message,
-            status=library.EXTRACTING,
-        )
-        extraction = await library.get_extraction(self.db, job.target_id)
-        download = await self._download(extraction)
-        await self.emit(
-            "extraction_progress",
-            {
-                "extraction_id": job.target_id,
-                "video_id": download["video_id"],
-                "progress": round(percent, 1),
-                "status": library.EXTRACTING,
-                "message": message,
-            },
-            await library.extraction_user_ids(self.db, job.target_id),
         )
 
     async def completed(self, job: Job, result: dict) -> None:
-        await library.update_extraction(
-            self.db,
-            job.target_id,
+        extraction = await self._update_and_tell(
+            job,
+            "extraction_complete",
             status=library.COMPLETED,
             progress=100,
             message="Extraction complete",
             stems=result["stems"],
             completed_at=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
         )
-        extraction = await library.get_extraction(self.db, job.target_id)
-        download = await self._download(extraction)
-        await self.emit(
-            "extraction_complete",
-            {
-                "extraction_id": extraction["id"],
-                "video_id": download["video_id"],
-                "status": library.COMPLETED,
-                "model": extraction["model"],
-                "stems_paths": library.stems_paths(self.settings.data_dir, extraction),
-            },
-            await library.extraction_user_ids(self.db, job.target_id),
-        )
         self.notify("extraction_finished", extraction=extraction)
 
     async def failed(self, job: Job, code: str, message: str) -> None:
-        await library.update_extraction(
-            self.db,
-            job.target_id,
+        await self._update_and_tell(
+            job,
+            "extraction_progress",
             status=library.FAILED,
             message=message,
             error_code=code,
         )
+
+    async def _update_and_tell(self, job: Job, event: str, **fields) -> dict:
+        """Store ``fields`` on the job's extraction and tell its users.
+
+        Sends ``event`` to every user who has the extraction on their list;
+        returns the updated extraction.
+        """
+        await library.update_extraction(self.db, job.target_id, **fields)
         extraction = await library.get_extraction(self.db, job.target_id)
         download = await self._download(extraction)
+        data = {
+            "extraction_id": extraction["id"],
+            "video_id": download["video_id"],
+            "status": extraction["status"],
+        }
+        if event == "extraction_complete":
+            data["model"] = extraction["model"]
+            data["stems_paths"] = library.stems_paths(
+                self.settings.data_dir, extraction
+            )
+        else:
+            data["progress"] = round(extraction["progress"], 1)
+            data["message"] = extraction["message"]
+        if extraction["status"] == library.FAILED:
+            data["error"] = extraction["message"]
+            data["code"] = extraction["error_code"]
         await self.emit(
-            "extraction_progress",
-            {
-                "extraction_id": job.target_id,
-                "video_id": download["video_id"],
-                "progress": round(extraction["progress"], 1),
-                "status": library.FAILED,
-                "message": message,
-                "error": message,
-                "code": code,
-            },
-            await library.extraction_user_ids(self.db, job.target_id),
+            event, data, await library.extraction_user_ids(self.db, job.target_id)
         )
+        return extraction
 
     async def _download(self, extraction: dict) -> dict:
         async with self.db.execute(

@@ -141,13 +141,17 @@ def _worker_main(function: Callable, settings: Settings, spec: dict, conn: Any) 
     try:
         result = function(settings, spec, send)
     except ProviderError as exc:
-        worker_log.error("job failed: %s %s", exc.code, exc.message)
+        worker_log.error("job failed: %s %s", exc.code, exc)
         send("error", exc.code, exc.message)
     except MemoryError:
         send("error", "OUT_OF_MEMORY", "The server ran out of memory for this song.")
-    except Exception as exc:
+    except Exception:
         worker_log.exception("job crashed")
-        send("error", "INTERNAL_ERROR", f"The work failed unexpectedly: {exc}")
+        send(
+            "error",
+            "INTERNAL_ERROR",
+            "The work failed unexpectedly; the server's log says why.",
+        )
     else:
         send("done", result)
     finally:

@@ -28,6 +28,22 @@ def stems_dir(data_dir: Path, download_id: int, extraction_id: int) -> Path:
     return download_dir(data_dir, download_id) / "stems" / str(extraction_id)
 
 
+#: SQLite's largest integer: a bigger id cannot name a row.
+MAX_ROW_ID = 2**63 - 1
+
+
+def as_row_id(ref: str | int) -> int | None:
+    """``ref`` as a row id when it is one written in ASCII digits, else None.
+
+    Other digits ("\u0661") and numbers past SQLite's range name no row.
+    """
+    text = str(ref)
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    number = int(text)
+    return number if number <= MAX_ROW_ID else None
+
+
 # Downloads.
 
 
@@ -115,12 +131,13 @@ async def user_download(
     db: aiosqlite.Connection, user_id: int, ref: str | int
 ) -> dict | None:
     """A download on the user's list, by global id or video id."""
-    column = "d.id" if str(ref).isdigit() else "d.video_id"
+    number = as_row_id(ref)
+    column = "d.id" if number is not None else "d.video_id"
     async with db.execute(
         "SELECT d.*, ud.added_at FROM downloads d "
         "JOIN user_downloads ud ON ud.download_id = d.id "
         f"WHERE ud.user_id = ? AND {column} = ?",
-        (user_id, int(ref) if str(ref).isdigit() else ref),
+        (user_id, number if number is not None else str(ref)),
     ) as cursor:
         row = await cursor.fetchone()
     return dict(row) if row else None

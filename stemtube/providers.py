@@ -32,12 +32,20 @@ class CheckResult:
 
 
 class ProviderError(Exception):
-    """A failure with a stable error code and a message a user can act on."""
+    """A failure with a stable error code and a message a user can act on.
 
-    def __init__(self, code: str, message: str) -> None:
+    ``message`` reaches the browser, so it names no server path; ``detail``
+    (paths, the underlying cause) goes only to the log and the console.
+    """
+
+    def __init__(self, code: str, message: str, detail: str = "") -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.detail})" if self.detail else self.message
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,21 @@ async def create_user(
     return _row_to_user(row)
 
 
+async def set_password(db: aiosqlite.Connection, username: str, password: str) -> User:
+    """Give a user a new password and end every session they have."""
+    password_hash = await hash_password(check_password(password))
+    async with db.execute(
+        "UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 "
+        "WHERE username = ? RETURNING *",
+        (password_hash, username),
+    ) as cursor:
+        row = await cursor.fetchone()
+    await db.commit()
+    if row is None:
+        raise UserError("USER_NOT_FOUND", f"There is no user {username!r}.")
+    return _row_to_user(row)
+
+
 async def get_user(db: aiosqlite.Connection, user_id: int) -> User | None:
     async with db.execute("SELECT * FROM users WHERE id = ?", (user_id,)) as cursor:
         row = await cursor.fetchone()
@@ -108,7 +123,7 @@ async def user_from_auth_id(
     if not auth_id:
         return None
     user_id, _, epoch = auth_id.partition(":")
-    if not (user_id.isdigit() and epoch.isdigit()):
+    if not (user_id + epoch).isascii() or not (user_id.isdigit() and epoch.isdigit()):
         return None
     user = await get_user(db, int(user_id))
     if user is None or user.session_epoch != int(epoch):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -10,11 +12,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import soundfile as sf
 
-from conftest import TEST_DATA, free_port
+from stemtube import db, users
+
+from support import TEST_DATA, free_port
 
 
 def settings_file(tmp_path: Path, tiny_models: Path, port: int = 5011) -> Path:
@@ -73,6 +78,29 @@ def test_user_add_reads_the_password_from_standard_input(tmp_path, tiny_models):
     )
     assert listed.stdout.split() == ["carol", "(admin)"]
 
+    changed = stemtube(
+        "--config", str(config), "user", "passwd", "carol", input="another password\n"
+    )
+    assert changed.returncode == 0, changed.stderr
+    nobody = stemtube(
+        "--config", str(config), "user", "passwd", "nobody", input="another password\n"
+    )
+    assert nobody.returncode == 1
+    assert "no user 'nobody'" in nobody.stderr
+
+    async def check() -> tuple:
+        conn = await db.connect(tmp_path / "data" / "stemtube.db")
+        try:
+            old = await users.authenticate(conn, "carol", "a long enough password")
+            new = await users.authenticate(conn, "carol", "another password")
+            return old, new
+        finally:
+            await conn.close()
+
+    old, new = asyncio.run(check())
+    assert old is None
+    assert new is not None and new.session_epoch == 1
+
 
 def test_a_bad_settings_file_names_the_key(tmp_path):
     config = tmp_path / "bad.toml"
@@ -122,9 +150,12 @@ def test_separate_without_weights_says_how_to_get_them(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
-def test_first_start_prints_a_one_time_admin_password_not_logged(tmp_path, tiny_models):
-    port = free_port()
-    config = settings_file(tmp_path, tiny_models, port)
+@contextlib.contextmanager
+def serving(config: Path) -> Iterator[str]:
+    """`stemtube serve` in a child process, stopped by Ctrl-C as in a terminal.
+
+    Gives what it printed up to its "listening" line.
+    """
     server = subprocess.Popen(
         [sys.executable, "-m", "stemtube.cli", "--config", str(config), "serve"],
         stdout=subprocess.PIPE,
@@ -136,6 +167,16 @@ def test_first_start_prints_a_one_time_admin_password_not_logged(tmp_path, tiny_
         deadline = time.monotonic() + 60
         while "listening" not in printed and time.monotonic() < deadline:
             printed += server.stdout.readline()
+        yield printed
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(30)
+
+
+def test_first_start_prints_a_one_time_admin_password_not_logged(tmp_path, tiny_models):
+    port = free_port()
+    config = settings_file(tmp_path, tiny_models, port)
+    with serving(config) as printed:
         password = re.search(r"password: (\S+)", printed).group(1)
         for _ in range(100):
             try:
@@ -151,25 +192,11 @@ def test_first_start_prints_a_one_time_admin_password_not_logged(tmp_path, tiny_
                 time.sleep(0.2)
         else:
             raise AssertionError("the server never answered")
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(30)
     log_text = (tmp_path / "data" / "logs" / "stemtube.log").read_text()
     assert password not in log_text
     assert "StemTube ready" in log_text
 
-    again = subprocess.Popen(
-        [sys.executable, "-m", "stemtube.cli", "--config", str(config), "serve"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        printed = ""
-        while "listening" not in printed:
-            printed += again.stdout.readline()
+    with serving(config) as printed:
+        assert "listening" in printed
         assert "password:" not in printed
-    finally:
-        again.send_signal(signal.SIGINT)
-        again.wait(30)
     shutil.rmtree(tmp_path / "data")

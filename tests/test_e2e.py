@@ -8,7 +8,7 @@ import io
 import numpy as np
 import soundfile as sf
 
-from conftest import TEST_DATA, upload
+from support import TEST_DATA, upload
 
 
 async def test_upload_extract_and_stream_both_models(live_server):

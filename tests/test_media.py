@@ -9,7 +9,7 @@ import soundfile as sf
 from stemtube import media
 from stemtube.providers import ProviderError
 
-from conftest import TEST_DATA
+from support import TEST_DATA
 
 
 def test_probe_measures_a_real_song_exactly():

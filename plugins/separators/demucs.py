@@ -144,7 +144,9 @@ class DemucsSeparator:
                             f"({done // 2**20} of {total // 2**20} MB)",
                         )
             if not digest.hexdigest().startswith(expected):
-                raise _unavailable(model, self.models_dir, "the download was corrupt")
+                raise _unavailable(
+                    model, self.models_dir, "the download was corrupt", "bad checksum"
+                )
             os.replace(tmp, target)
         # HTTPException: a reply that is not HTTP; ValueError: a base_url with
         # no usable scheme. Both are a download that cannot happen.
@@ -156,7 +158,7 @@ class DemucsSeparator:
             ValueError,
         ) as exc:
             raise _unavailable(
-                model, self.models_dir, f"download failed: {exc}"
+                model, self.models_dir, "the download failed", str(exc)
             ) from exc
         finally:
             tmp.unlink(missing_ok=True)
@@ -213,7 +215,7 @@ class DemucsSeparator:
                 )
             except Exception as exc:
                 raise _unavailable(
-                    model, self.models_dir, f"loading failed: {exc}"
+                    model, self.models_dir, "they could not be loaded", str(exc)
                 ) from exc
         return self._loaded[key]
 
@@ -224,13 +226,14 @@ def _segment_seconds(model: Any) -> float:
     return float(inner[0].segment if inner else model.segment)
 
 
-def _unavailable(model: str, folder: Path, why: str) -> ProviderError:
+def _unavailable(model: str, folder: Path, why: str, cause: str = "") -> ProviderError:
+    """MODEL_UNAVAILABLE, telling the admin how to put the weights in place."""
     return ProviderError(
         "MODEL_UNAVAILABLE",
-        f"The {model} model weights are not available ({why}). Run "
-        f"`stemtube models download {model}` on a machine with internet access, "
-        f"or copy the .th file there and run `stemtube models import FILE`; "
-        f"weights are kept in {folder}.",
+        f"The {model} model weights are not available ({why}). An admin can run "
+        f"`stemtube models download {model}` on the server, or copy the .th file "
+        f"there and run `stemtube models import FILE`.",
+        f"{cause + '; ' if cause else ''}weights are kept in {folder}",
     )
 
 

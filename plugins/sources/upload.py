@@ -6,7 +6,6 @@ same file sent twice, by one user or two, is one global download.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,23 @@ from stemtube import media
 from stemtube.hookspecs import hookimpl
 from stemtube.providers import CheckResult, MediaItem
 
-_SAFE_EXTENSION = re.compile(r"^[a-z0-9]{1,5}$")
+#: FFmpeg format names whose usual file extension differs from the name.
+_EXTENSIONS = {"matroska": "mkv", "mov": "mp4", "asf": "wma"}
+
+
+def extension_for(container: str, filename: str) -> str:
+    """The stored file's extension, from what FFmpeg found inside it.
+
+    The name the client gave is used only when it is one of the container's
+    own names (``m4a`` for "mov,mp4,m4a,..."), so a renamed file is stored
+    under what it really is.
+    """
+    names = [name.strip() for name in container.split(",") if name.strip()]
+    given = Path(filename).suffix.lower().lstrip(".")
+    if given in names:
+        return given
+    first = names[0] if names else "bin"
+    return _EXTENSIONS.get(first, first if first.isalnum() else "bin")
 
 
 class UploadSource:
@@ -28,9 +43,6 @@ class UploadSource:
     def describe_file(self, path: Path, filename: str, content_hash: str) -> MediaItem:
         info = media.probe(path)
         stem = Path(filename).stem.strip() or "Untitled upload"
-        suffix = Path(filename).suffix.lower().lstrip(".")
-        if not _SAFE_EXTENSION.match(suffix):
-            suffix = info.container.split(",")[0]
         return MediaItem(
             video_id=f"upload_{content_hash[:16]}",
             title=info.title or stem,
@@ -38,7 +50,7 @@ class UploadSource:
             duration=info.duration,
             sample_rate=info.sample_rate,
             channels=info.channels,
-            extension=suffix,
+            extension=extension_for(info.container, filename),
         )
 
 

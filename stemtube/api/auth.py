@@ -57,12 +57,14 @@ def create_blueprint(settings: Settings) -> Blueprint:
             or not (username and password)
         ):
             raise ApiError(400, "MISSING_CREDENTIALS", "Missing username/password")
+        if not isinstance(data.get("remember", False), bool):
+            raise ApiError(400, "INVALID_REMEMBER", "remember must be true or false")
 
         user = await users.authenticate(db(), username.strip(), password)
         if user is None:
             log.info("failed login for %r from %s", username[:64], request.remote_addr)
             raise ApiError(401, "INVALID_CREDENTIALS", "Invalid credentials")
-        login_user(AuthUser(user.auth_id), remember=bool(data.get("remember")))
+        login_user(AuthUser(user.auth_id), remember=data.get("remember") is True)
         log.info("user %s logged in", user.username)
         return {"success": True, "username": user.username, "is_admin": user.is_admin}
 

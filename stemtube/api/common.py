@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import wraps
@@ -20,11 +21,18 @@ F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 class ApiError(Exception):
     """An error answered as ``{"error": message, "code": code}``."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers or {}
 
 
 @dataclass
@@ -36,6 +44,9 @@ class AppState:
     db: aiosqlite.Connection | None = None
     runner: Any = None
     emit: Callable[[str, dict, list[int]], Awaitable[None]] | None = None
+    #: Held while deciding whether a request queues an extraction, so that
+    #: simultaneous requests for the same extraction queue one job.
+    queue_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -84,6 +95,10 @@ async def json_body() -> dict[str, Any]:
     except (UnicodeDecodeError, ValueError):
         raise ApiError(
             400, "INVALID_JSON", "The request body is not valid JSON."
+        ) from None
+    except RecursionError:
+        raise ApiError(
+            400, "INVALID_JSON", "The request body is nested too deeply."
         ) from None
     if not isinstance(data, dict):
         raise ApiError(400, "INVALID_JSON", "The request body must be a JSON object.")

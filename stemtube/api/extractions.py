@@ -22,7 +22,11 @@ async def start_extraction():
     ref = data.get("video_id") or data.get("download_id")
     if not isinstance(ref, str | int) or isinstance(ref, bool) or ref == "":
         raise ApiError(400, "MISSING_VIDEO_ID", "Missing required parameter: video_id")
-    model = data.get("model") or st.settings.separation.default_model
+    model = data.get("model")
+    if model is None or model == "":
+        model = st.settings.separation.default_model
+    elif not isinstance(model, str):
+        raise ApiError(400, "INVALID_MODEL", "model must be a model name (a string)")
     models = st.registry.models()
     if model not in models:
         raise ApiError(
@@ -42,33 +46,16 @@ async def start_extraction():
                 f"{model} does not produce {', '.join(unknown)}; "
                 f"it produces {', '.join(models[model])}",
             )
+    flags = {}
+    for name in ("generate_chords", "generate_lyrics", "generate_structure"):
+        value = data.get(name, False)
+        if not isinstance(value, bool):
+            raise ApiError(400, "INVALID_FLAG", f"{name} must be true or false")
+        flags[name] = value
     download = await visible_download(str(ref))
 
-    # Every stem of the model is always produced, so the extraction can be
-    # shared by users who asked for different subsets.
-    extraction, created = await library.get_or_create_extraction(
-        db(),
-        download["id"],
-        model,
-        settings_key(st.settings),
-        {
-            k: bool(data.get(k))
-            for k in ("generate_chords", "generate_lyrics", "generate_structure")
-        },
-    )
-    await library.link_extraction(db(), caller().id, extraction["id"])
-
-    message = "Extraction started"
-    if extraction["status"] == library.COMPLETED:
-        message = "Extraction already available"
-    elif extraction["status"] == library.FAILED or created:
-        await queue_extraction(extraction["id"])
-        if not created:
-            message = "Extraction restarted"
-    elif await jobs.active_job_for(db(), KIND, extraction["id"]) is None:
-        await queue_extraction(extraction["id"])
-    else:
-        message = "Extraction already in progress"
+    async with st.queue_lock:
+        extraction, message = await _request_extraction(download["id"], model, flags)
     extraction = await library.get_extraction(db(), extraction["id"])
     log.info(
         "user %s asked for %s of %s: %s",
@@ -85,6 +72,39 @@ async def start_extraction():
         "status": extraction["status"],
         "message": message,
     }
+
+
+async def _request_extraction(
+    download_id: int, model: str, flags: dict[str, bool]
+) -> tuple[dict, str]:
+    """Link the extraction to the caller; queue it unless done or under way.
+
+    Returns the extraction's row and a message that says what happened.
+    """
+    st = state()
+    # Every stem of the model is always produced, so the extraction can be
+    # shared by users who asked for different subsets.
+    extraction, created = await library.get_or_create_extraction(
+        db(),
+        download_id,
+        model,
+        settings_key(st.settings),
+        flags,
+    )
+    await library.link_extraction(db(), caller().id, extraction["id"])
+
+    message = "Extraction started"
+    if extraction["status"] == library.COMPLETED:
+        message = "Extraction already available"
+    elif extraction["status"] == library.FAILED or created:
+        await queue_extraction(extraction["id"])
+        if not created:
+            message = "Extraction restarted"
+    elif await jobs.active_job_for(db(), KIND, extraction["id"]) is None:
+        await queue_extraction(extraction["id"])
+    else:
+        message = "Extraction already in progress"
+    return extraction, message
 
 
 async def queue_extraction(extraction_id: int) -> None:

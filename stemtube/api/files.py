@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from quart import Blueprint, request, send_file
+from werkzeug.datastructures import ContentRange
 
 from stemtube import library
 from stemtube.api.common import ApiError, caller, db, state
@@ -131,6 +132,29 @@ async def _store_upload(item, tmp: Path, content_hash: str, size: int, source: s
     return download
 
 
+def requested_span(size: int) -> tuple[int, int] | None:
+    """The byte span ``[start, stop)`` the request's Range asks for, if any.
+
+    A Range that cannot be read, asks for several spans or comes with
+    If-Range is ignored, so the whole file is sent; one that lies past the
+    end of the file is answered 416.
+    """
+    if "Range" not in request.headers or "If-Range" in request.headers:
+        return None
+    wanted = request.range
+    if wanted is None or wanted.units != "bytes" or len(wanted.ranges) != 1:
+        return None
+    span = wanted.range_for_length(size)
+    if span is None:
+        raise ApiError(
+            416,
+            "RANGE_NOT_SATISFIABLE",
+            f"The range lies outside the file's {size} bytes",
+            {"Content-Range": f"bytes */{size}"},
+        )
+    return span
+
+
 @bp.route(
     "/api/extracted_stems/<int:extraction_id>/<stem_name>", methods=["GET", "HEAD"]
 )
@@ -151,7 +175,18 @@ async def extracted_stem(extraction_id: int, stem_name: str):
     )
     if not path.is_file():
         raise ApiError(404, "STEM_NOT_FOUND", "The stem file is missing")
-    response = await send_file(path, mimetype="audio/wav", conditional=True)
+    size = path.stat().st_size
+    span = requested_span(size)
+    # Ranges are handled here: Quart's own handling fails on suffix ranges.
+    response = await send_file(
+        path, mimetype="audio/wav", conditional="Range" not in request.headers
+    )
+    if span is not None:
+        start, stop = span
+        await response.response.make_conditional(start, stop)
+        response.status_code = 206
+        response.content_length = stop - start
+        response.content_range = ContentRange("bytes", start, stop, size)
     response.headers["Accept-Ranges"] = "bytes"
     response.cache_control.public = False
     response.cache_control.private = True

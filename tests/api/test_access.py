@@ -9,7 +9,9 @@ import aiohttp
 import pytest
 import socketio
 
-from conftest import TEST_DATA, upload
+from stemtube import users
+
+from support import TEST_DATA, extract, upload
 
 PUBLIC = {"auth.login_page", "auth.login", "auth.logout", "static"}
 
@@ -47,7 +49,7 @@ async def test_pages_send_browsers_to_the_login_page(live_server):
         allow_redirects=False,
     ) as answer:
         assert answer.status == 302
-        assert answer.headers["Location"] == "/login?next=/mixer?download_id=3"
+        assert answer.headers["Location"] == "/login?next=/mixer%3Fdownload_id%3D3"
 
 
 async def test_a_second_user_can_neither_list_nor_stream_the_first_users_upload(
@@ -57,13 +59,7 @@ async def test_a_second_user_can_neither_list_nor_stream_the_first_users_upload(
     await live_server.add_user("bob")
     alice = await live_server.login("alice")
     bob = await live_server.login("bob")
-    status, item = await upload(alice, TEST_DATA / "real" / "robin.ogg")
-    assert status == 200
-    async with alice.post(
-        "/api/extractions", json={"video_id": item["video_id"]}
-    ) as answer:
-        extraction_id = (await answer.json())["extraction_id"]
-    await live_server.app.state.runner.wait_idle()
+    item, extraction_id = await extract(live_server, alice)
     async with alice.get(f"/api/extracted_stems/{extraction_id}/vocals") as answer:
         assert answer.status == 200
 
@@ -124,6 +120,8 @@ async def test_one_extraction_is_shared_by_every_user_who_asks(live_server):
         assert (await cursor.fetchone())[0] == 1
     async with bob.get(f"/api/extracted_stems/{ids[0]}/drums") as answer:
         assert answer.status == 200
+    async with bob.get(f"/api/extractions/{ids[0]}") as answer:
+        assert (await answer.json())["stems"] == ["vocals", "drums", "bass", "other"]
 
 
 async def test_socketio_refuses_a_connection_without_a_valid_session(live_server):
@@ -170,12 +168,7 @@ async def test_events_go_only_to_users_waiting_on_the_extraction(live_server):
     alice_socket.on("extraction_complete", lambda data: alice_events.append(data))
     bob_socket.on("extraction_complete", lambda data: bob_events.append(data))
 
-    _, item = await upload(alice, TEST_DATA / "real" / "robin.ogg")
-    async with alice.post(
-        "/api/extractions", json={"video_id": item["video_id"]}
-    ) as answer:
-        assert answer.status == 200
-    await live_server.app.state.runner.wait_idle()
+    await extract(live_server, alice)
     await asyncio.sleep(0.5)
     assert len(alice_events) == 1
     assert bob_events == []
@@ -205,6 +198,20 @@ async def test_logout_ends_the_session(live_server):
         assert answer.headers["Location"] == "/login"
     async with session.get("/api/downloads") as answer:
         assert answer.status == 401
+
+
+async def test_a_new_password_ends_the_users_sessions(live_server):
+    await live_server.add_user("alice")
+    session = await live_server.login("alice")
+    sio = await live_server.socket(session)
+    await users.set_password(live_server.db, "alice", "a brand new password")
+    async with session.get("/api/downloads") as answer:
+        assert answer.status == 401
+    assert sio.connected  # an open socket stays, but cannot reconnect:
+    await sio.disconnect()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await live_server.socket(session)
+    await live_server.login("alice", "a brand new password")
 
 
 async def test_cross_site_state_changes_are_refused(live_server):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from conftest import TEST_DATA, LiveServer, upload
+from support import TEST_DATA, LiveServer, extract, upload
 
 
 async def test_an_unknown_model_or_stem_is_a_clear_400(live_server):
@@ -40,23 +40,22 @@ async def test_missing_weights_fail_the_extraction_with_model_unavailable(
             "extraction_progress",
             lambda data: failures.append(data) if data["status"] == "failed" else None,
         )
-        _, item = await upload(session, TEST_DATA / "real" / "robin.ogg")
-        async with session.post(
-            "/api/extractions", json={"video_id": item["video_id"]}
-        ) as answer:
-            extraction_id = (await answer.json())["extraction_id"]
-        await server.app.state.runner.wait_idle()
+        item, extraction_id = await extract(server, session)
         async with session.get(f"/api/extractions/{extraction_id}") as answer:
             extraction = await answer.json()
         assert extraction["status"] == "failed"
         assert extraction["error_code"] == "MODEL_UNAVAILABLE"
         assert "stemtube models download htdemucs" in extraction["message"]
+        assert str(tmp_path) not in extraction["message"]
         async with session.get(
             f"/api/downloads/{item['video_id']}/extraction-status"
         ) as answer:
             assert (await answer.json())["status"] == "failed"
         await asyncio.sleep(0.5)
         assert failures and failures[0]["code"] == "MODEL_UNAVAILABLE"
+        assert str(tmp_path) not in failures[0]["error"]
+        log = server.settings.data_dir / "logs" / server.settings.logging.file
+        assert str(tmp_path / "empty") in log.read_text()
     finally:
         await server.stop()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import TEST_DATA, LiveServer, make_settings, upload
+from support import TEST_DATA, LiveServer, make_settings, upload
 
 
 def stored_files(server: LiveServer) -> list[str]:
@@ -50,6 +50,19 @@ async def test_a_real_song_is_stored_under_its_id_with_its_metadata(live_server)
     assert download["has_extraction"] is False
     assert download["extraction"] is None
     assert download["file_path"] == f"media/{item['global_download_id']}/source.ogg"
+
+
+async def test_a_renamed_file_is_stored_under_what_it_really_is(live_server):
+    await live_server.add_user("alice")
+    session = await live_server.login("alice")
+    status, item = await upload(
+        session, TEST_DATA / "real" / "robin.ogg", name="robin.html"
+    )
+    assert status == 200
+    assert item["filename"] == "robin.html"
+    assert stored_files(live_server) == [
+        f"media/{item['global_download_id']}/source.ogg"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PASSWORD, TEST_DATA
+from support import PASSWORD, TEST_DATA
 
 CHROMIUM = Path("/usr/bin/chromium")
 

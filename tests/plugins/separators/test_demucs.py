@@ -18,7 +18,6 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import demucs_models
 import numpy as np
 import pytest
 import soundfile as sf
@@ -26,11 +25,13 @@ import torch
 import yaml
 from demucs.apply import apply_model
 from demucs.pretrained import get_model
-from stemtube.plugins.separators import demucs as plugin
-from stemtube.plugins.separators.demucs import DemucsSeparator, import_weights
 
 from stemtube.media import decode
+from stemtube.plugins.separators import demucs as plugin
+from stemtube.plugins.separators.demucs import DemucsSeparator, import_weights
 from stemtube.providers import ProviderError
+
+import demucs_models
 
 REAL = Path(__file__).resolve().parents[2] / "data" / "real"
 STEMS = {
@@ -65,11 +66,11 @@ def separate_seeded(
 
 @pytest.fixture(scope="module", params=sorted(STEMS))
 def separation(
-    request: pytest.FixtureRequest, tiny_repo: Path, clip: np.ndarray
+    request: pytest.FixtureRequest, tiny_models: Path, clip: np.ndarray
 ) -> tuple[str, dict[str, np.ndarray], Recorder]:
     """One model's stems of the clip, made by the plugin, and its progress."""
     progress = Recorder()
-    separator = DemucsSeparator(tiny_repo, allow_download=False)
+    separator = DemucsSeparator(tiny_models, allow_download=False)
     stems = separate_seeded(separator, clip, request.param, progress)
     return request.param, stems, progress
 
@@ -139,13 +140,13 @@ def test_full_size_models_have_the_published_parameter_counts(
 
 
 @pytest.mark.parametrize("name", sorted(STEMS))
-def test_tiny_repo_is_in_demucs_published_layout(tiny_repo: Path, name: str) -> None:
+def test_tiny_models_are_in_demucs_layout(tiny_models: Path, name: str) -> None:
     signature = demucs_models.SIGNATURES[name]
-    (weights,) = tiny_repo.glob(f"{signature}-*.th")
+    (weights,) = tiny_models.glob(f"{signature}-*.th")
     package = torch.load(weights, map_location="cpu", weights_only=False)
 
     assert weights.stem == f"{signature}-{sha256_prefix(weights)}"
-    assert yaml.safe_load((tiny_repo / f"{name}.yaml").read_text()) == {
+    assert yaml.safe_load((tiny_models / f"{name}.yaml").read_text()) == {
         "models": [signature]
     }
     assert set(package) == {"klass", "args", "kwargs", "state", "training_args"}
@@ -193,11 +194,11 @@ def test_progress_rises_to_100_while_separating(separation) -> None:
 
 
 def test_stems_equal_what_demucs_own_apply_code_makes(
-    separation, tiny_repo: Path, clip: np.ndarray
+    separation, tiny_models: Path, clip: np.ndarray
 ) -> None:
     name, stems, _ = separation
-    defaults = DemucsSeparator(tiny_repo)
-    model = get_model(name, repo=tiny_repo)
+    defaults = DemucsSeparator(tiny_models)
+    model = get_model(name, repo=tiny_models)
     wav = torch.from_numpy(clip)
     # demucs.api normalises by the mono mix's mean and standard deviation.
     mono = wav.mean(0)
@@ -220,8 +221,8 @@ def test_stems_equal_what_demucs_own_apply_code_makes(
         np.testing.assert_allclose(stems[stem], audio, rtol=0, atol=1e-5, err_msg=stem)
 
 
-def test_unknown_model_is_refused(tiny_repo: Path, clip: np.ndarray) -> None:
-    separator = DemucsSeparator(tiny_repo, allow_download=False)
+def test_unknown_model_is_refused(tiny_models: Path, clip: np.ndarray) -> None:
+    separator = DemucsSeparator(tiny_models, allow_download=False)
 
     with pytest.raises(ProviderError) as error:
         separator.separate(clip, "mdx_extra", device="cpu")
@@ -231,7 +232,7 @@ def test_unknown_model_is_refused(tiny_repo: Path, clip: np.ndarray) -> None:
 
 @pytest.mark.parametrize("file_format", ["WAV", "OGG"])
 def test_mono_48khz_file_separates_to_its_length_at_44100(
-    tmp_path: Path, tiny_repo: Path, file_format: str
+    tmp_path: Path, tiny_models: Path, file_format: str
 ) -> None:
     # An odd sample count, so the length at 44.1 kHz has to be rounded.
     mono = decode(REAL / "trumpet_loop.ogg", 48000).mean(axis=0)[:144_007]
@@ -242,7 +243,7 @@ def test_mono_48khz_file_separates_to_its_length_at_44100(
     expected = round(info.frames * 44100 / 48000)
 
     audio = decode(path)
-    stems = DemucsSeparator(tiny_repo, allow_download=False).separate(
+    stems = DemucsSeparator(tiny_models, allow_download=False).separate(
         audio, "htdemucs", device="cpu"
     )
 

@@ -1,0 +1,202 @@
+"""Malformed requests get a clear 4xx with a stable code, never a 500."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import aiohttp
+import pytest
+
+from support import TEST_DATA, LiveServer, extract, make_settings, upload
+
+
+@pytest.fixture
+async def alice(live_server):
+    await live_server.add_user("alice")
+    return await live_server.login("alice")
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"model": ["htdemucs"]}, "INVALID_MODEL"),
+        ({"model": {"name": "htdemucs"}}, "INVALID_MODEL"),
+        ({"model": False}, "INVALID_MODEL"),
+        ({"model": 0}, "INVALID_MODEL"),
+        ({"stems": "vocals"}, "INVALID_STEMS"),
+        ({"generate_chords": "yes"}, "INVALID_FLAG"),
+        ({"video_id": ["x"]}, "MISSING_VIDEO_ID"),
+    ],
+)
+async def test_wrongly_typed_extraction_fields_are_a_400(
+    live_server, alice, change, code
+):
+    _, item = await upload(alice, TEST_DATA / "real" / "robin.ogg")
+    body = {"video_id": item["video_id"], **change}
+    async with alice.post("/api/extractions", json=body) as answer:
+        assert answer.status == 400
+        assert (await answer.json())["code"] == code
+    async with live_server.db.execute("SELECT COUNT(*) FROM jobs") as cursor:
+        assert (await cursor.fetchone())[0] == 0
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/extractions/99999999999999999999999",
+        "/api/extractions/9223372036854775808",
+        "/api/extractions/\u0661\u0662",
+        "/api/extracted_stems/99999999999999999999999/vocals",
+        "/api/downloads/99999999999999999999999",
+        "/api/downloads/\u0661\u0662",
+        "/api/downloads/99999999999999999999999/extraction-status",
+    ],
+)
+async def test_ids_no_row_can_have_are_a_404(alice, path):
+    async with alice.get(path) as answer:
+        assert answer.status == 404
+        assert (await answer.json())["code"].endswith("NOT_FOUND")
+
+
+async def test_extraction_for_an_impossible_id_is_a_404(alice):
+    for ref in ("99999999999999999999999", "\u0661\u0662", 2**70):
+        async with alice.post("/api/extractions", json={"video_id": ref}) as answer:
+            assert answer.status == 404
+            assert (await answer.json())["code"] == "DOWNLOAD_NOT_FOUND"
+
+
+async def test_deeply_nested_or_oversized_json_is_a_400_or_413(alice):
+    nested = "[" * 100_000 + "]" * 100_000
+    async with alice.post(
+        "/api/extractions",
+        data=nested,
+        headers={"Content-Type": "application/json"},
+    ) as answer:
+        assert answer.status == 400
+        assert (await answer.json())["code"] == "INVALID_JSON"
+    big = json.dumps({"video_id": "x", "pad": "a" * (2 * 2**20)})
+    async with alice.post(
+        "/api/extractions", data=big, headers={"Content-Type": "application/json"}
+    ) as answer:
+        assert answer.status == 413
+        assert (await answer.json())["code"] == "REQUEST_TOO_LARGE"
+
+
+async def test_login_remember_must_be_a_boolean(live_server):
+    await live_server.add_user("alice")
+    session = live_server.session()
+    async with session.post(
+        "/login",
+        json={
+            "username": "alice",
+            "password": "correct horse battery",
+            "remember": "false",
+        },
+    ) as answer:
+        assert answer.status == 400
+        assert (await answer.json())["code"] == "INVALID_REMEMBER"
+
+
+async def test_stem_ranges_are_served_or_refused_with_416(live_server, alice):
+    _, extraction_id = await extract(live_server, alice)
+    url = f"/api/extracted_stems/{extraction_id}/vocals"
+    async with alice.get(url) as answer:
+        assert answer.status == 200
+        whole = await answer.read()
+    size = len(whole)
+
+    for header, first, stop in (
+        ("bytes=-10", size - 10, size),
+        ("bytes=0-9", 0, 10),
+        (f"bytes={size - 5}-", size - 5, size),
+        (f"bytes=100-{size * 2}", 100, size),
+    ):
+        async with alice.get(url, headers={"Range": header}) as answer:
+            assert answer.status == 206, header
+            assert await answer.read() == whole[first:stop], header
+            assert answer.headers["Content-Range"] == (
+                f"bytes {first}-{stop - 1}/{size}"
+            )
+
+    for header in ("bytes=abc", "items=0-5", "bytes=0-1,5-6"):
+        async with alice.get(url, headers={"Range": header}) as answer:
+            assert answer.status == 200, header
+            assert await answer.read() == whole
+
+    async with alice.get(url, headers={"Range": f"bytes={size + 10}-"}) as answer:
+        assert answer.status == 416
+        assert answer.headers["Content-Range"] == f"bytes */{size}"
+        assert (await answer.json())["code"] == "RANGE_NOT_SATISFIABLE"
+
+
+async def test_simultaneous_requests_for_one_extraction_queue_one_job(
+    live_server, alice
+):
+    await live_server.add_user("bob")
+    bob = await live_server.login("bob")
+    _, item = await upload(alice, TEST_DATA / "real" / "robin.ogg")
+    await upload(bob, TEST_DATA / "real" / "robin.ogg")
+
+    async def ask(session):
+        async with session.post(
+            "/api/extractions", json={"video_id": item["video_id"]}
+        ) as answer:
+            assert answer.status == 200
+            return (await answer.json())["extraction_id"]
+
+    ids = await asyncio.gather(*(ask(s) for s in (alice, bob) * 4))
+    assert len(set(ids)) == 1
+    await live_server.app.state.runner.wait_idle()
+    async with live_server.db.execute("SELECT COUNT(*) FROM jobs") as cursor:
+        assert (await cursor.fetchone())[0] == 1
+
+
+async def test_forwarded_headers_count_only_when_trusted(tmp_path, tiny_models):
+    spoofed = {
+        "Origin": "https://evil.example",
+        "X-Forwarded-Host": "evil.example",
+        "X-Forwarded-Proto": "https",
+    }
+    for trust, status in ((False, 403), (True, 404)):
+        server = LiveServer(
+            make_settings(
+                tmp_path / f"data-{trust}",
+                tiny_models,
+                server={"trust_proxy_headers": trust},
+            )
+        )
+        await server.start()
+        try:
+            await server.add_user("alice")
+            session = await server.login("alice")
+            async with session.post(
+                "/api/extractions", json={"video_id": "nothing"}, headers=spoofed
+            ) as answer:
+                assert answer.status == status
+        finally:
+            await server.stop()
+
+
+async def test_too_many_logins_answer_429_with_retry_after(tmp_path, tiny_models):
+    server = LiveServer(
+        make_settings(
+            tmp_path / "data", tiny_models, auth={"login_attempts_per_minute": 2}
+        )
+    )
+    await server.start()
+    try:
+        async with aiohttp.ClientSession(base_url=server.url) as client:
+            statuses = []
+            for _ in range(4):
+                async with client.post(
+                    "/login", json={"username": "x", "password": "wrong password"}
+                ) as answer:
+                    statuses.append(answer.status)
+                    if answer.status == 429:
+                        assert int(answer.headers["Retry-After"]) > 0
+                        assert (await answer.json())["code"] == "RATE_LIMITED"
+        assert statuses[0] == 401
+        assert statuses[-1] == 429
+    finally:
+        await server.stop()
