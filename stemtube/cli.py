@@ -82,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path)
     imp.set_defaults(func=cmd_models_import)
 
+    doctor = commands.add_parser(
+        "doctor",
+        help="check the settings, data folder, plugins, model weights, "
+        "ffmpeg and device; exit 1 if StemTube cannot split songs",
+    )
+    doctor.set_defaults(func=cmd_doctor)
+
     separate = commands.add_parser(
         "separate", help="split an audio file into stems without the server"
     )
@@ -261,6 +268,71 @@ def cmd_models_import(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     print(f"imported {args.file.name} for {', '.join(models)}")
     return 0
+
+
+def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    """Print what StemTube will run with, and whether each part works."""
+    import os
+
+    import av
+
+    from stemtube import media
+    from stemtube.extraction import resolve_device
+
+    problems = 0
+
+    def line(ok: bool | None, what: str, detail: str) -> None:
+        nonlocal problems
+        mark = {True: "ok  ", False: "FAIL", None: "note"}[ok]
+        problems += ok is False
+        print(f"{mark} {what:20} {detail}")
+
+    line(True, "settings", str(settings.source or "built-in defaults"))
+    data = settings.data_dir
+    writable = data.is_dir() and os.access(data, os.W_OK | os.X_OK)
+    creatable = not data.exists() and os.access(_existing_parent(data), os.W_OK)
+    line(
+        writable or creatable,
+        "data folder",
+        f"{data}{'' if data.exists() else ' (created at first start)'}",
+    )
+    registry = _registry(settings)
+    for info in registry.plugins.values():
+        ok = {"loaded": True, "disabled": None}.get(info.status, False)
+        detail = info.status + (f": {info.message}" if info.message else "")
+        line(ok, f"plugin {info.name}", detail)
+    models = registry.models()
+    line(bool(models), "separation models", ", ".join(models) or "none")
+    for model in models:
+        separator = registry.separator_for(model)
+        has = getattr(separator, "has_weights", lambda m: True)(model)
+        line(
+            True if has else None,
+            f"weights {model}",
+            "present" if has else "missing; `stemtube models download` fetches them",
+        )
+    line(True, "audio decoding", f"PyAV {av.__version__}")
+    exe = media.ffmpeg_executable()
+    line(
+        True if exe else None,
+        "ffmpeg program",
+        f"{exe} ({media.ffmpeg_version()})" if exe else "not found",
+    )
+    try:
+        import torch
+
+        device = resolve_device(settings.separation.device)
+        line(True, "device", f"{device} (torch {torch.__version__})")
+    except ImportError:
+        line(False, "device", "torch is not installed")
+    print("all good" if not problems else f"{problems} problem(s) found")
+    return 1 if problems else 0
+
+
+def _existing_parent(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
 
 
 def cmd_separate(settings: Settings, args: argparse.Namespace) -> int:

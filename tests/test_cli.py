@@ -200,3 +200,21 @@ def test_first_start_prints_a_one_time_admin_password_not_logged(tmp_path, tiny_
         assert "listening" in printed
         assert "password:" not in printed
     shutil.rmtree(tmp_path / "data")
+
+
+def test_doctor_reports_each_part_and_fails_without_a_separator(tmp_path, tiny_models):
+    config = settings_file(tmp_path, tiny_models)
+    healthy = stemtube("--config", str(config), "doctor")
+    assert healthy.returncode == 0, healthy.stdout
+    assert re.search(r"^ok +plugin demucs +loaded", healthy.stdout, re.M)
+    assert re.search(r"^ok +weights htdemucs_6s +present", healthy.stdout, re.M)
+    assert re.search(r"^ok +device +cpu", healthy.stdout, re.M)
+    assert healthy.stdout.rstrip().endswith("all good")
+
+    config.write_text(
+        config.read_text().replace("allow_download", "enabled = false\nallow_download")
+    )
+    broken = stemtube("--config", str(config), "doctor")
+    assert broken.returncode == 1
+    assert re.search(r"^note +plugin demucs +disabled", broken.stdout, re.M)
+    assert re.search(r"^FAIL +separation models +none", broken.stdout, re.M)

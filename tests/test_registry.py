@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import logging
 import types
 from importlib import metadata
+from pathlib import Path
 
 import pytest
 
@@ -122,3 +124,16 @@ def test_lifecycle_hook_errors_are_logged_not_raised(settings, caplog):
 def test_every_hook_has_a_one_line_docstring(name):
     doc = getattr(hookspecs, name).__doc__
     assert doc and "\n" not in doc.strip()
+
+
+def test_every_hook_is_in_the_plugin_docs_with_its_signature():
+    docs = (Path(__file__).parents[1] / "docs" / "plugins.md").read_text()
+    hooks = [
+        (name, value)
+        for name, value in vars(hookspecs).items()
+        if callable(value) and hasattr(value, "stemtube_spec")
+    ]
+    assert len(hooks) >= 8
+    for name, function in hooks:
+        parameters = ", ".join(inspect.signature(function).parameters)
+        assert f"`{name}({parameters})`" in docs, name
