@@ -18,9 +18,11 @@ from werkzeug.routing import IntegerConverter
 
 from stemtube import db as database
 from stemtube import library, users
-from stemtube.api import auth, config, downloads, extractions, files, pages
+from stemtube.api import auth, config, downloads, extractions, files, pages, search
 from stemtube.api.common import ApiError, AppState
 from stemtube.config import ServerSettings, Settings
+from stemtube.download import KIND as DOWNLOAD
+from stemtube.download import DownloadHandler
 from stemtube.extraction import KIND as EXTRACTION
 from stemtube.extraction import ExtractionHandler
 from stemtube.jobs import LocalRunner
@@ -118,6 +120,7 @@ def create_app(
         extractions.bp,
         files.bp,
         config.bp,
+        search.bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -149,12 +152,19 @@ def create_app(
         removed = await library.remove_unfinished_downloads(st.db, settings.data_dir)
         if removed:
             log.warning("removed %d half-stored uploads left by a crash", removed)
-        handler = ExtractionHandler(st.db, settings, emit, registry.notify)
         st.runner = LocalRunner(
             st.db,
             settings,
-            {EXTRACTION: handler},
-            limits={EXTRACTION: settings.jobs.extraction_workers},
+            {
+                EXTRACTION: ExtractionHandler(st.db, settings, emit, registry.notify),
+                DOWNLOAD: DownloadHandler(
+                    st.db, settings, registry.sources, emit, registry.notify
+                ),
+            },
+            limits={
+                EXTRACTION: settings.jobs.extraction_workers,
+                DOWNLOAD: settings.jobs.download_workers,
+            },
         )
         await st.runner.start()
         registry.notify("startup", settings=settings)

@@ -311,6 +311,9 @@ def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
             f"weights {model}",
             "present" if has else "missing; `stemtube models download` fetches them",
         )
+    for source in registry.sources.values():
+        for ok, what, detail in getattr(source, "diagnostics", list)():
+            line(ok, what, detail)
     line(True, "audio decoding", f"PyAV {av.__version__}")
     exe = media.ffmpeg_executable()
     line(

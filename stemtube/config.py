@@ -70,9 +70,11 @@ class JobSettings:
     extraction_workers: int = 1
     #: CPU threads per worker; 0 uses every core.
     threads: int = 0
+    #: Songs fetched from a video site at the same time.
+    download_workers: int = 2
 
     def __post_init__(self) -> None:
-        if self.extraction_workers < 1 or self.threads < 0:
+        if self.extraction_workers < 1 or self.threads < 0 or self.download_workers < 1:
             raise ValueError("out of range")
 
 

@@ -94,6 +94,13 @@ MIGRATIONS: list[str] = [
     CREATE INDEX jobs_status ON jobs(status);
     CREATE INDEX jobs_target ON jobs(kind, target_id);
     """,
+    # 2: downloads fetched from a video site have progress and may fail.
+    """
+    ALTER TABLE downloads ADD COLUMN progress REAL NOT NULL DEFAULT 0;
+    ALTER TABLE downloads ADD COLUMN message TEXT NOT NULL DEFAULT '';
+    ALTER TABLE downloads ADD COLUMN error_code TEXT;
+    ALTER TABLE downloads ADD COLUMN extra TEXT NOT NULL DEFAULT '{}';
+    """,
 ]
 
 

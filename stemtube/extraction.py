@@ -133,6 +133,7 @@ class ExtractionHandler:
     """Connects extraction jobs to the library and to users' live events."""
 
     worker = staticmethod(run_in_worker)
+    in_thread = False
 
     def __init__(
         self,
@@ -170,7 +171,9 @@ class ExtractionHandler:
             ),
         }
 
-    async def progress(self, job: Job, percent: float, message: str) -> None:
+    async def progress(
+        self, job: Job, percent: float, message: str, details: dict | None = None
+    ) -> None:
         await self._update_and_tell(
             job,
             "extraction_progress",

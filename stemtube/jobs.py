@@ -3,16 +3,20 @@
 Every long piece of work is a row in ``jobs``: queued, running, completed,
 failed (with a stable error code) or cancelled. CPU and GPU work runs in a
 fresh worker process per job, so the event loop keeps answering and a cancel
-or a crash of the work never takes the server down. Jobs that were running
-when the server stopped are queued again at the next start; every step of a
-job is idempotent.
+or a crash of the work never takes the server down. Work that mostly waits
+on the network (downloads) runs in a thread of the server instead, through
+the same messages, and stops at its next progress report when cancelled.
+Jobs that were running when the server stopped are queued again at the next
+start; every step of a job is idempotent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,17 +44,26 @@ class Job:
     target_id: int
 
 
+class JobCancelled(Exception):
+    """Raised by ``send`` in a worker thread whose job was cancelled."""
+
+
 class JobHandler(Protocol):
     """What the runner needs to carry out one kind of job."""
 
-    #: Module-level function run in the worker: (settings, spec, send) -> result.
-    worker: Callable[[Settings, dict, Callable[..., None]], dict]
+    #: Run in the worker: (settings, spec, send) -> result. A module-level
+    #: function for a worker process; any callable when ``in_thread``.
+    worker: Callable[[Settings, dict, Callable[..., None]], Any]
+    #: Run the worker in a thread of this process instead of a new process.
+    in_thread: bool
 
     async def prepare(self, job: Job) -> dict | None:
         """The worker's input, or None when there is nothing left to do."""
 
-    async def progress(self, job: Job, percent: float, message: str) -> None:
-        """Record and announce progress."""
+    async def progress(
+        self, job: Job, percent: float, message: str, details: dict
+    ) -> None:
+        """Record and announce progress (``details``: what else the worker said)."""
 
     async def completed(self, job: Job, result: dict) -> None:
         """Record and announce the result."""
@@ -127,33 +140,59 @@ def _now() -> str:
 # The local runner.
 
 
-def _worker_main(function: Callable, settings: Settings, spec: dict, conn: Any) -> None:
-    """Entry point of a worker process: run the work, report over the pipe."""
-    from stemtube.logs import configure_logging
+def _worker_main(
+    function: Callable,
+    settings: Settings,
+    spec: dict,
+    conn: Any,
+    cancelled: threading.Event | None = None,
+) -> None:
+    """Entry point of a worker: run the work, report over the pipe.
+
+    In a worker process (``cancelled`` is None) logging is set up first; in a
+    thread it is the server's already, and ``send`` raises JobCancelled once
+    the job is cancelled.
+    """
     from stemtube.providers import ProviderError
 
-    configure_logging(settings, console=False)
+    if cancelled is None:
+        from stemtube.logs import configure_logging
+
+        configure_logging(settings, console=False)
     worker_log = logging.getLogger("stemtube.worker")
 
     def send(kind: str, *payload: Any) -> None:
+        if cancelled is not None and cancelled.is_set():
+            raise JobCancelled
         conn.send((kind, *payload))
 
     try:
         result = function(settings, spec, send)
+    except JobCancelled:
+        worker_log.info("job stopped: cancelled")
+        conn.close()
+        return
     except ProviderError as exc:
         worker_log.error("job failed: %s %s", exc.code, exc)
-        send("error", exc.code, exc.message)
+        outcome = ("error", exc.code, exc.message)
     except MemoryError:
-        send("error", "OUT_OF_MEMORY", "The server ran out of memory for this song.")
+        outcome = (
+            "error",
+            "OUT_OF_MEMORY",
+            "The server ran out of memory for this song.",
+        )
     except Exception:
         worker_log.exception("job crashed")
-        send(
+        outcome = (
             "error",
             "INTERNAL_ERROR",
             "The work failed unexpectedly; the server's log says why.",
         )
     else:
-        send("done", result)
+        outcome = ("done", result)
+    try:
+        with contextlib.suppress(JobCancelled, OSError):
+            send(*outcome)
     finally:
         conn.close()
 
@@ -176,6 +215,7 @@ class LocalRunner:
         }
         self._tasks: dict[int, asyncio.Task] = {}
         self._processes: dict[int, multiprocessing.process.BaseProcess] = {}
+        self._cancel_events: dict[int, threading.Event] = {}
         self._context = multiprocessing.get_context("spawn")
         self._stopping = False
 
@@ -192,9 +232,16 @@ class LocalRunner:
         process = self._processes.get(job_id)
         if process is not None:
             process.terminate()
+        if job_id in self._cancel_events:
+            self._cancel_events[job_id].set()
         if task is None:
+            job = await get_job(self.db, job_id)
+            if job is not None and job["status"] in (QUEUED, RUNNING):
+                await set_job(self.db, job_id, status=CANCELLED, finished_at=_now())
             return False
         task.cancel()
+        # Return once the worker is gone, so its files can be removed safely.
+        await asyncio.gather(task, return_exceptions=True)
         await set_job(self.db, job_id, status=CANCELLED, finished_at=_now())
         return True
 
@@ -203,6 +250,8 @@ class LocalRunner:
         self._stopping = True
         for process in list(self._processes.values()):
             process.terminate()
+        for event in list(self._cancel_events.values()):
+            event.set()
         for task in list(self._tasks.values()):
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
@@ -251,21 +300,34 @@ class LocalRunner:
         started = time.monotonic()
 
         receiver, sender = self._context.Pipe(duplex=False)
-        process = self._context.Process(
-            target=_worker_main,
-            args=(handler.worker, self.settings, spec, sender),
-            name=f"{job.kind}-{job.target_id}",
-            daemon=True,
-        )
-        process.start()
-        sender.close()
-        self._processes[job.id] = process
+        name = f"{job.kind}-{job.target_id}"
+        worker: threading.Thread | multiprocessing.process.BaseProcess
+        if getattr(handler, "in_thread", False):
+            cancelled = self._cancel_events[job.id] = threading.Event()
+            worker = threading.Thread(
+                target=_worker_main,
+                args=(handler.worker, self.settings, spec, sender, cancelled),
+                name=name,
+                daemon=True,
+            )
+            worker.start()
+        else:
+            worker = self._context.Process(
+                target=_worker_main,
+                args=(handler.worker, self.settings, spec, sender),
+                name=name,
+                daemon=True,
+            )
+            worker.start()
+            sender.close()
+            self._processes[job.id] = worker
         try:
             outcome = await self._follow(job, handler, receiver)
         finally:
             self._processes.pop(job.id, None)
+            self._cancel_events.pop(job.id, None)
             receiver.close()
-            await asyncio.to_thread(process.join, 5)
+            await asyncio.to_thread(worker.join, 5)
 
         kind, *payload = outcome
         elapsed = time.monotonic() - started
@@ -304,11 +366,11 @@ class LocalRunner:
                     "The worker stopped unexpectedly (out of memory?).",
                 )
             if message[0] == "progress":
-                _, percent, text = message
+                _, percent, text, *rest = message
                 now = time.monotonic()
                 if now - last_sent >= 0.5 or percent >= 100:
                     last_sent = now
                     await set_job(self.db, job.id, progress=percent, message=text)
-                    await handler.progress(job, percent, text)
+                    await handler.progress(job, percent, text, rest[0] if rest else {})
             else:
                 return message

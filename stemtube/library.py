@@ -18,6 +18,9 @@ from stemtube.providers import MediaItem
 
 #: Extraction statuses, as the API shows them.
 QUEUED, EXTRACTING, COMPLETED, FAILED = "queued", "extracting", "completed", "failed"
+#: Download statuses besides QUEUED, COMPLETED and FAILED. An upload is
+#: "processing" while its file is moved into place, and is never listed so.
+DOWNLOADING, PROCESSING = "downloading", "processing"
 
 
 def download_dir(data_dir: Path, download_id: int) -> Path:
@@ -55,6 +58,18 @@ async def find_download(db: aiosqlite.Connection, video_id: str) -> dict | None:
     return dict(row) if row else None
 
 
+async def get_download(db: aiosqlite.Connection, ref: str | int) -> dict | None:
+    """Any global download, by global id or video id (for admins and jobs)."""
+    number = as_row_id(ref)
+    column = "id" if number is not None else "video_id"
+    async with db.execute(
+        f"SELECT * FROM downloads WHERE {column} = ?",
+        (number if number is not None else str(ref),),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return dict(row) if row else None
+
+
 async def insert_download(
     db: aiosqlite.Connection,
     item: MediaItem,
@@ -63,12 +78,13 @@ async def insert_download(
     content_hash: str | None,
     file_size: int,
     created_by: int,
+    status: str = PROCESSING,
 ) -> dict | None:
     """Add a global download; None when the item already exists."""
     async with db.execute(
         "INSERT INTO downloads (source, video_id, title, author, duration, "
         "thumbnail_url, file_size, content_hash, sample_rate, channels, "
-        "status, created_by) VALUES (?,?,?,?,?,?,?,?,?,?, 'processing', ?) "
+        "created_by, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
         "ON CONFLICT (video_id) DO NOTHING RETURNING *",
         (
             source,
@@ -82,6 +98,7 @@ async def insert_download(
             item.sample_rate,
             item.channels,
             created_by,
+            status,
         ),
     ) as cursor:
         row = await cursor.fetchone()
@@ -93,10 +110,61 @@ async def finish_download(
     db: aiosqlite.Connection, download_id: int, file_path: str
 ) -> None:
     await db.execute(
-        "UPDATE downloads SET file_path = ?, status = 'completed' WHERE id = ?",
+        "UPDATE downloads SET file_path = ?, status = 'completed', progress = 100 "
+        "WHERE id = ?",
         (file_path, download_id),
     )
     await db.commit()
+
+
+async def update_download(
+    db: aiosqlite.Connection, download_id: int, **fields: Any
+) -> None:
+    if "extra" in fields:
+        fields["extra"] = json.dumps(fields["extra"])
+    columns = ", ".join(f"{name} = ?" for name in fields)
+    await db.execute(
+        f"UPDATE downloads SET {columns} WHERE id = ?",
+        (*fields.values(), download_id),
+    )
+    await db.commit()
+
+
+async def download_user_ids(db: aiosqlite.Connection, download_id: int) -> list[int]:
+    """Every user with the download on their list: who hears its events."""
+    async with db.execute(
+        "SELECT user_id FROM user_downloads WHERE download_id = ?", (download_id,)
+    ) as cursor:
+        return [row[0] for row in await cursor.fetchall()]
+
+
+async def unlink_download(
+    db: aiosqlite.Connection, user_id: int, download_ids: list[int]
+) -> int:
+    """Take downloads off a user's list; return how many were on it."""
+    removed = 0
+    for download_id in download_ids:
+        async with db.execute(
+            "DELETE FROM user_downloads WHERE user_id = ? AND download_id = ?",
+            (user_id, download_id),
+        ) as cursor:
+            removed += cursor.rowcount
+    await db.commit()
+    return removed
+
+
+async def delete_download(
+    db: aiosqlite.Connection, data_dir: Path, download_id: int
+) -> int:
+    """Delete a global download, its extractions and files; return files removed.
+
+    Every user's links to it go with the row (foreign keys cascade).
+    """
+    folder = download_dir(data_dir, download_id)
+    files = sum(1 for path in folder.rglob("*") if path.is_file())
+    await delete_download_row(db, download_id)
+    shutil.rmtree(folder, ignore_errors=True)
+    return files
 
 
 async def remove_unfinished_downloads(db: aiosqlite.Connection, data_dir: Path) -> int:
@@ -147,8 +215,8 @@ async def user_downloads(db: aiosqlite.Connection, user_id: int) -> list[dict]:
     async with db.execute(
         "SELECT d.*, ud.added_at FROM downloads d "
         "JOIN user_downloads ud ON ud.download_id = d.id "
-        "WHERE ud.user_id = ? AND d.status = 'completed' ORDER BY ud.added_at DESC, "
-        "d.id DESC",
+        "WHERE ud.user_id = ? AND d.status != 'processing' "
+        "ORDER BY ud.added_at DESC, d.id DESC",
         (user_id,),
     ) as cursor:
         return [dict(row) for row in await cursor.fetchall()]
@@ -187,6 +255,16 @@ async def get_extraction(db: aiosqlite.Connection, extraction_id: int) -> dict |
     ) as cursor:
         row = await cursor.fetchone()
     return dict(row) if row else None
+
+
+async def download_extractions(
+    db: aiosqlite.Connection, download_id: int
+) -> list[dict]:
+    """Every extraction of a global download, whoever asked for it."""
+    async with db.execute(
+        "SELECT * FROM extractions WHERE download_id = ?", (download_id,)
+    ) as cursor:
+        return [dict(row) for row in await cursor.fetchall()]
 
 
 async def link_extraction(
@@ -314,6 +392,10 @@ def download_view(
         "author": download["author"],
         "duration": download["duration"],
         "thumbnail_url": download["thumbnail_url"],
+        "status": download["status"],
+        "progress": round(download["progress"], 1),
+        "message": download["message"],
+        "error_code": download["error_code"],
         "file_path": download["file_path"],
         "file_size": download["file_size"],
         "download_date": download["created_at"],

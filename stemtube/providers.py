@@ -83,6 +83,41 @@ class FileSource(Source, Protocol):
         ...
 
 
+#: progress(percent, message, details): details has "speed" and "eta" as text.
+DownloadProgressFn = Callable[[float, str, dict], None]
+
+
+@runtime_checkable
+class VideoSource(Source, Protocol):
+    """A source that finds songs on a video site and fetches them by id."""
+
+    def is_video_id(self, video_id: str) -> bool:
+        """Whether ``video_id`` has the site's id form (no network)."""
+        ...
+
+    def video_id_from_url(self, url: str) -> str:
+        """The id a link points at; ProviderError INVALID_URL or a playlist's."""
+        ...
+
+    def search(self, query: str) -> list[dict]:
+        """Videos for a query: ``{id, title, author, duration, thumbnails}``."""
+        ...
+
+    def video_info(self, video_id: str) -> dict:
+        """One video's details: the search fields plus ``description``."""
+        ...
+
+    def known_title(self, video_id: str) -> str | None:
+        """A title seen recently (in a search), without using the network."""
+        ...
+
+    def download(
+        self, video_id: str, folder: Path, progress: DownloadProgressFn
+    ) -> tuple[MediaItem, Path]:
+        """Fetch the audio as it comes into ``folder``; return it and its path."""
+        ...
+
+
 @runtime_checkable
 class Separator(Protocol):
     """Splits a song into stems."""

@@ -19,7 +19,13 @@ import pluggy
 
 from stemtube import hookspecs
 from stemtube.config import Settings
-from stemtube.providers import CheckResult, FileSource, Separator, Source
+from stemtube.providers import (
+    CheckResult,
+    FileSource,
+    Separator,
+    Source,
+    VideoSource,
+)
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +156,13 @@ class PluginRegistry:
         """The source that takes uploaded files, if one is loaded."""
         for source in self.sources.values():
             if isinstance(source, FileSource):
+                return source
+        return None
+
+    def video_source(self) -> VideoSource | None:
+        """The source that searches and fetches videos, if one is loaded."""
+        for source in self.sources.values():
+            if isinstance(source, VideoSource):
                 return source
         return None
 

@@ -1,21 +1,216 @@
-"""The caller's downloads: ``/api/downloads`` and extraction status."""
+"""The caller's downloads: fetching songs, listing them, extraction status.
+
+A download is global: the first user to ask for a video starts its fetch,
+later askers join it, and everyone who asked has it on their list. Taking
+it off a list never deletes files; only an admin does that.
+"""
 
 from __future__ import annotations
 
+import logging
+
 from quart import Blueprint
 
-from stemtube import library
-from stemtube.api.common import ApiError, caller, db, state
+from stemtube import jobs, library
+from stemtube.api.common import (
+    ApiError,
+    admin_required,
+    caller,
+    db,
+    json_body,
+    state,
+)
+from stemtube.api.search import video_source
+from stemtube.download import KIND
+from stemtube.providers import MediaItem, ProviderError
 
+log = logging.getLogger(__name__)
 bp = Blueprint("downloads", __name__)
 
 
-async def visible_download(ref: str) -> dict:
-    """A download on the caller's list, by global id or video id, or 404."""
+async def visible_download(ref: str, *, ready: bool = True) -> dict:
+    """A download on the caller's list, by global id or video id, or 404.
+
+    With ``ready``, one still being fetched (or whose fetch failed) is a 409.
+    """
     download = await library.user_download(db(), caller().id, ref)
-    if download is None or download["status"] != "completed":
+    if download is None or download["status"] == library.PROCESSING:
         raise ApiError(404, "DOWNLOAD_NOT_FOUND", "Download not found")
+    if ready and download["status"] != library.COMPLETED:
+        raise ApiError(
+            409,
+            "DOWNLOAD_NOT_READY",
+            "The song is not downloaded yet"
+            + (": its download failed." if download["status"] == "failed" else "."),
+        )
     return download
+
+
+@bp.post("/api/downloads")
+async def start_download():
+    data = await json_body()
+    video_id, url = data.get("video_id"), data.get("url")
+    for name, value in (("video_id", video_id), ("url", url)):
+        if value is not None and not isinstance(value, str):
+            raise ApiError(400, "INVALID_VIDEO_ID", f"{name} must be a string")
+    source = video_source()
+    if video_id:
+        if not source.is_video_id(video_id):
+            raise ApiError(
+                400,
+                "INVALID_VIDEO_ID",
+                "A YouTube video id is 11 letters, digits, - or _.",
+            )
+    elif url:
+        try:
+            video_id = source.video_id_from_url(url)
+        except ProviderError as exc:
+            raise ApiError(400, exc.code, exc.message) from None
+    else:
+        raise ApiError(
+            400, "MISSING_VIDEO_ID", "Missing required parameter: video_id or url"
+        )
+
+    async with state().queue_lock:
+        download, started, message = await _request_download(source, video_id)
+    log.info("user %s asked for %s: %s", caller().username, video_id, message.lower())
+    return {
+        "success": True,
+        "video_id": video_id,
+        "title": download["title"],
+        "download_started": started,
+        "global_download_id": download["id"],
+        "status": download["status"],
+        "message": message,
+    }
+
+
+async def _request_download(source, video_id: str) -> tuple[dict, bool, str]:
+    """Put the video on the caller's list, fetching it unless done or under way.
+
+    Returns the download's row, whether a fetch is under way, and what
+    happened.
+    """
+    download = await library.find_download(db(), video_id)
+    if download is None:
+        title = source.known_title(video_id) or video_id
+        download = await library.insert_download(
+            db(),
+            MediaItem(video_id=video_id, title=title),
+            source=source.name,
+            content_hash=None,
+            file_size=0,
+            created_by=caller().id,
+            status=library.QUEUED,
+        )
+        await library.link_download(db(), caller().id, download["id"])
+        await queue_download(download["id"])
+        message = "Download started"
+    else:
+        await library.link_download(db(), caller().id, download["id"])
+        if download["status"] == library.COMPLETED:
+            return download, False, "Already downloaded"
+        if download["status"] == library.FAILED:
+            await queue_download(download["id"])
+            message = "Download restarted"
+        elif await jobs.active_job_for(db(), KIND, download["id"]) is None:
+            await queue_download(download["id"])
+            message = "Download started"
+        else:
+            message = "Download already in progress"
+    return await library.get_download(db(), download["id"]), True, message
+
+
+async def queue_download(download_id: int) -> None:
+    await library.update_download(
+        db(),
+        download_id,
+        status=library.QUEUED,
+        progress=0,
+        message="Waiting in queue",
+        error_code=None,
+    )
+    job_id = await jobs.create_job(db(), KIND, download_id)
+    await state().runner.submit(job_id)
+
+
+async def _drop_from_list(download: dict) -> None:
+    """Take a download off the caller's list; stop a fetch nobody waits for.
+
+    A download that never finished and is on nobody's list any more is
+    deleted with its partial files; a finished one stays in the library.
+    """
+    await library.unlink_download(db(), caller().id, [download["id"]])
+    if download["status"] == library.COMPLETED:
+        return
+    if await library.download_user_ids(db(), download["id"]):
+        return
+    job_id = await jobs.active_job_for(db(), KIND, download["id"])
+    if job_id is not None:
+        await state().runner.cancel(job_id)
+    await library.delete_download(db(), state().settings.data_dir, download["id"])
+
+
+@bp.post("/api/downloads/<download_id>/retry")
+async def retry_download(download_id: str):
+    download = await visible_download(download_id, ready=False)
+    async with state().queue_lock:
+        download = await library.get_download(db(), download["id"])
+        if download["status"] != library.FAILED:
+            raise ApiError(
+                409,
+                "NOT_FAILED",
+                "Only a failed download can be retried; this one is "
+                f"{download['status']}.",
+            )
+        await queue_download(download["id"])
+    return {"success": True, "message": "Download retry initiated"}
+
+
+@bp.delete("/api/downloads/clear-all")
+async def clear_all_downloads():
+    count = 0
+    async with state().queue_lock:
+        for download in await library.user_downloads(db(), caller().id):
+            await _drop_from_list(download)
+            count += 1
+    return {"success": True, "deleted_count": count}
+
+
+@bp.delete("/api/downloads/<download_id>")
+async def remove_download(download_id: str):
+    download = await visible_download(download_id, ready=False)
+    async with state().queue_lock:
+        await _drop_from_list(download)
+    return {"success": True, "message": "Download removed from your list"}
+
+
+@bp.delete("/api/downloads/<download_id>/delete")
+@admin_required
+async def delete_download(download_id: str):
+    download = await library.get_download(db(), download_id)
+    if download is None:
+        raise ApiError(404, "DOWNLOAD_NOT_FOUND", "Download not found")
+    st = state()
+    async with st.queue_lock:
+        for kind, target in [(KIND, download["id"])] + [
+            ("extraction", e["id"])
+            for e in await library.download_extractions(db(), download["id"])
+        ]:
+            job_id = await jobs.active_job_for(db(), kind, target)
+            if job_id is not None:
+                await st.runner.cancel(job_id)
+        deleted = await library.delete_download(
+            db(), st.settings.data_dir, download["id"]
+        )
+    log.warning(
+        "admin %s deleted download %s (%s) and %d files",
+        caller().username,
+        download["id"],
+        download["video_id"],
+        deleted,
+    )
+    return {"success": True, "deleted_files": deleted}
 
 
 @bp.get("/api/downloads")
@@ -32,7 +227,7 @@ async def list_downloads():
 
 @bp.get("/api/downloads/<download_id>")
 async def get_download(download_id: str):
-    download = await visible_download(download_id)
+    download = await visible_download(download_id, ready=False)
     extractions = await library.user_extractions(db(), caller().id, download["id"])
     return library.download_view(
         download, extractions, state().settings.data_dir, detail=True
@@ -41,7 +236,7 @@ async def get_download(download_id: str):
 
 @bp.get("/api/downloads/<video_id>/extraction-status")
 async def extraction_status(video_id: str):
-    download = await visible_download(video_id)
+    download = await visible_download(video_id, ready=False)
     extractions = await library.user_extractions(db(), caller().id, download["id"])
     if not extractions:
         return {
