@@ -20,7 +20,7 @@ from stemtube import db as database
 from stemtube import library, users
 from stemtube.api import auth, config, downloads, extractions, files, pages, search
 from stemtube.api.common import ApiError, AppState
-from stemtube.config import ServerSettings, Settings
+from stemtube.config import ServerSettings, Settings, prepare_data_dir
 from stemtube.download import KIND as DOWNLOAD
 from stemtube.download import DownloadHandler
 from stemtube.extraction import KIND as EXTRACTION
@@ -90,7 +90,7 @@ def create_app(
 
     ``socketio_options`` go to ``socketio.AsyncServer`` (tests shorten pings).
     """
-    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    prepare_data_dir(settings.data_dir)
     registry = registry or PluginRegistry(settings)
     app = Quart(
         "stemtube",
@@ -109,7 +109,7 @@ def create_app(
         TEMPLATES_AUTO_RELOAD=False,
     )
     auth_ext = QuartAuth(app)
-    RateLimiter(app)
+    RateLimiter(app, key_function=client_address_key(settings.server))
     st = AppState(settings=settings, registry=registry)
     app.extensions["stemtube"] = st
 
@@ -231,13 +231,31 @@ def origin_allowed(
 
     The X-Forwarded headers count only when ``trust_proxy_headers`` is on.
     """
-    parts = urlsplit(origin)
+    try:
+        parts = urlsplit(origin)
+    except ValueError:  # "http://[::1" and other addresses that cannot be read
+        return False
     claimed = f"{parts.scheme}://{parts.netloc}"
     allowed = {f"{scheme}://{host}", *server.trusted_origins}
     if server.trust_proxy_headers and (forwarded_host or forwarded_proto):
         proto = (forwarded_proto or scheme).split(",")[0].strip()
         allowed.add(f"{proto}://{(forwarded_host or host).split(',')[0].strip()}")
     return claimed in allowed
+
+
+def client_address_key(server: ServerSettings):
+    """The rate limiter's key: the client's address.
+
+    X-Forwarded-For names the client only behind a proxy we trust; otherwise
+    any client could send a new one with each attempt.
+    """
+
+    async def key() -> str:
+        if server.trust_proxy_headers and request.access_route:
+            return request.access_route[0]
+        return request.remote_addr or ""
+
+    return key
 
 
 def _same_origin(st: AppState) -> bool:

@@ -132,6 +132,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             server, host=args.host or server.host, port=args.port or server.port
         )
         settings = settings.replace(server=server)
+    problem = _cannot_listen(server.host, server.port)
+    if problem:
+        print(
+            f"stemtube: cannot listen on {server.host}:{server.port}: {problem}. "
+            "Is StemTube already running? Pick another port with --port.",
+            file=sys.stderr,
+        )
+        return 1
     configure_logging(settings)
     from stemtube import users
 
@@ -153,6 +161,24 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     print(f"StemTube listening on http://{server.host}:{server.port}/", flush=True)
     asyncio.run(serve(create_app(settings), config))
     return 0
+
+
+def _cannot_listen(host: str, port: int) -> str | None:
+    """Why the address cannot be listened on (in use, not ours), or None."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
 
 
 def _read_password(name: str) -> str | None:
@@ -347,12 +373,21 @@ def cmd_separate(settings: Settings, args: argparse.Namespace) -> int:
         print(f"stemtube: no such file: {args.file}", file=sys.stderr)
         return 1
     out = args.out or Path(f"{args.file.stem}_stems")
+    if out.exists() and not out.is_dir():
+        print(f"stemtube: --out is a file, not a folder: {out}", file=sys.stderr)
+        return 1
     logging.basicConfig(level=logging.WARNING)
     with _ProgressBar(f"{args.file.name} ({model})") as bar:
         try:
             stems = separate_file(settings, args.file, model, out.resolve(), bar.update)
         except ProviderError as exc:
             print(f"\nstemtube: {exc.code}: {exc}", file=sys.stderr)
+            return 1
+        except OSError as exc:
+            print(
+                f"\nstemtube: cannot write the stems to {out}: {exc.strerror}",
+                file=sys.stderr,
+            )
             return 1
     for stem in stems:
         print(out / f"{stem}.wav")

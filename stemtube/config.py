@@ -149,6 +149,17 @@ _SECTIONS = {
 }
 
 
+def prepare_data_dir(path: Path) -> None:
+    """Create the data folder, readable by its owner only.
+
+    It holds the database with password hashes, the session secret and the
+    log; a folder we own that others can read is closed to them.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+
+
 def find_config_file(explicit: str | os.PathLike | None = None) -> Path | None:
     """The settings file to read: ``--config``, then $STEMTUBE_CONFIG, then ./."""
     if explicit:

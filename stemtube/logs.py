@@ -6,7 +6,7 @@ import logging
 import logging.handlers
 import sys
 
-from stemtube.config import Settings
+from stemtube.config import Settings, prepare_data_dir
 
 FORMAT = "%(asctime)s %(levelname)s [%(processName)s] %(name)s: %(message)s"
 
@@ -17,8 +17,9 @@ def log_dir(settings: Settings):
 
 def configure_logging(settings: Settings, *, console: bool = True) -> None:
     """Send StemTube's log records to the log file and, if asked, to stderr."""
+    prepare_data_dir(settings.data_dir)
     folder = log_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(exist_ok=True)
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "_stemtube", False):

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -32,11 +33,11 @@ def settings_file(tmp_path: Path, tiny_models: Path, port: int = 5011) -> Path:
 
 
 def stemtube(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    kwargs.setdefault("timeout", 300)
     return subprocess.run(
         [sys.executable, "-m", "stemtube.cli", *args],
         capture_output=True,
         text=True,
-        timeout=300,
         **kwargs,
     )
 
@@ -195,6 +196,8 @@ def test_first_start_prints_a_one_time_admin_password_not_logged(tmp_path, tiny_
     log_text = (tmp_path / "data" / "logs" / "stemtube.log").read_text()
     assert password not in log_text
     assert "StemTube ready" in log_text
+    # The folder holding the password hashes and the log is the owner's only.
+    assert (tmp_path / "data").stat().st_mode & 0o777 == 0o700
 
     with serving(config) as printed:
         assert "listening" in printed
@@ -209,6 +212,9 @@ def test_doctor_reports_each_part_and_fails_without_a_separator(tmp_path, tiny_m
     assert re.search(r"^ok +plugin demucs +loaded", healthy.stdout, re.M)
     assert re.search(r"^ok +weights htdemucs_6s +present", healthy.stdout, re.M)
     assert re.search(r"^ok +device +cpu", healthy.stdout, re.M)
+    assert re.search(r"^ok +yt-dlp +20\d\d\.\d+\.\d+", healthy.stdout, re.M)
+    assert re.search(r"^(ok|note) +JavaScript runtime ", healthy.stdout, re.M)
+    assert re.search(r"^ok +ffmpeg program +\S+ffmpeg", healthy.stdout, re.M)
     assert healthy.stdout.rstrip().endswith("all good")
 
     config.write_text(
@@ -218,3 +224,33 @@ def test_doctor_reports_each_part_and_fails_without_a_separator(tmp_path, tiny_m
     assert broken.returncode == 1
     assert re.search(r"^note +plugin demucs +disabled", broken.stdout, re.M)
     assert re.search(r"^FAIL +separation models +none", broken.stdout, re.M)
+
+
+def test_serve_on_a_port_in_use_says_so_and_exits(tmp_path, tiny_models):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = settings_file(tmp_path, tiny_models, port=port)
+        result = stemtube("--config", str(config), "serve", timeout=60)
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "listening on" not in result.stdout
+
+
+def test_separate_into_a_file_is_refused_with_a_message(tmp_path, tiny_models):
+    config = settings_file(tmp_path, tiny_models)
+    not_a_folder = tmp_path / "taken.txt"
+    not_a_folder.write_text("x")
+    result = stemtube(
+        "--config",
+        str(config),
+        "separate",
+        str(TEST_DATA / "real" / "robin.ogg"),
+        "--out",
+        str(not_a_folder),
+    )
+    assert result.returncode == 1
+    assert "not a folder" in result.stderr
+    assert "Traceback" not in result.stderr

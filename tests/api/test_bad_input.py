@@ -200,3 +200,37 @@ async def test_too_many_logins_answer_429_with_retry_after(tmp_path, tiny_models
         assert statuses[-1] == 429
     finally:
         await server.stop()
+
+
+@pytest.mark.parametrize("header", ["Origin", "Referer"])
+async def test_an_origin_that_cannot_be_read_is_refused_not_a_500(alice, header):
+    async with alice.post(
+        "/api/extractions", json={}, headers={header: "http://[::1"}
+    ) as answer:
+        assert answer.status == 403
+        assert (await answer.json())["code"] == "CROSS_ORIGIN"
+
+
+async def test_a_forwarded_for_header_does_not_reset_the_login_limit(
+    tmp_path, tiny_models
+):
+    server = LiveServer(
+        make_settings(
+            tmp_path / "data", tiny_models, auth={"login_attempts_per_minute": 2}
+        )
+    )
+    await server.start()
+    try:
+        async with aiohttp.ClientSession(base_url=server.url) as client:
+            statuses = []
+            for n in range(4):
+                async with client.post(
+                    "/login",
+                    json={"username": "x", "password": "wrong password"},
+                    headers={"X-Forwarded-For": f"10.0.0.{n}"},
+                ) as answer:
+                    statuses.append(answer.status)
+        assert statuses[-1] == 429
+    finally:
+        await server.stop()
+
