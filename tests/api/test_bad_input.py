@@ -233,4 +233,3 @@ async def test_a_forwarded_for_header_does_not_reset_the_login_limit(
         assert statuses[-1] == 429
     finally:
         await server.stop()
-

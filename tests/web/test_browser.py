@@ -94,3 +94,48 @@ async def test_a_user_logs_in_uploads_extracts_and_plays_the_stems(live_server, 
     await page.wait_for_timeout(1500)
     assert await page.text_content("#position") != before
     assert page.errors == []
+
+
+async def test_a_user_finds_a_song_on_youtube_and_downloads_it(live_server, page):
+    from youtube_fake import FISHIN, AudioServer, recorded_extractors
+
+    await live_server.add_user("alice")
+    with AudioServer(chunk_delay=0.05) as audio:
+        source = live_server.app.state.registry.sources["youtube"]
+        source.extractors = recorded_extractors(audio)
+
+        await page.goto(live_server.url + "/login")
+        await page.fill("#username", "alice")
+        await page.fill("#password", PASSWORD)
+        await page.click("#login-submit")
+        await page.wait_for_url(live_server.url + "/")
+
+        await page.fill("#youtube-query", "lets go fishin")
+        await page.click("#youtube-submit")
+        first = page.locator("#youtube-results li").first
+        await first.wait_for()
+        assert "Let's Go Fishin'" in await first.inner_text()
+        assert "Karissa Hobbs · 2:13" in await first.inner_text()
+        await first.locator("button").click()
+
+        row = page.locator("#downloads-list li").first
+        await row.wait_for()
+        await wait_for(
+            page,
+            "document.querySelector('#downloads-list li')"
+            ".innerText.includes('Extract stems')",
+            timeout_s=60,
+        )
+        assert audio.fetches(FISHIN) == 1
+
+        # A pasted link to the same video adds nothing new and fetches nothing.
+        await page.fill("#youtube-query", f"https://youtu.be/{FISHIN}?t=3")
+        await page.click("#youtube-submit")
+        await wait_for(
+            page,
+            "document.querySelector('#youtube-message').innerText"
+            ".includes('already in the library')",
+        )
+        assert await page.locator("#downloads-list li").count() == 1
+        assert audio.fetches(FISHIN) == 1
+    assert page.errors == []

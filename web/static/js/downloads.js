@@ -37,7 +37,7 @@ export class DownloadsList {
   render() {
     this.rows.clear();
     if (this.downloads.length === 0) {
-      showMessage(this.message, "No songs yet. Upload one above.");
+      showMessage(this.message, "No songs yet. Find one on YouTube or upload one above.");
       this.list.replaceChildren();
       return;
     }
@@ -47,6 +47,9 @@ export class DownloadsList {
   }
 
   renderRow(download) {
+    if (download.status && download.status !== "completed") {
+      return this.renderFetchRow(download);
+    }
     const select = el("select", { attrs: { "aria-label": "Separation model" } });
     const chosen = this.chosenModels.get(download.id) ?? this.defaultModel;
     for (const [model, stems] of Object.entries(this.models)) {
@@ -89,6 +92,56 @@ export class DownloadsList {
       ]),
       el("div", { className: "item-actions" }, [select, button, mixerLink]),
     ]);
+  }
+
+  /** A song still being downloaded, or whose download failed. */
+  renderFetchRow(download) {
+    const status = el("p", { className: "row-status", attrs: { role: "status" } });
+    const actions = [];
+    if (download.status === "failed") {
+      const retry = el("button", { text: "Try again", attrs: { type: "button" } });
+      retry.addEventListener("click", async () => {
+        retry.disabled = true;
+        try {
+          await postJson(`/api/downloads/${encodeURIComponent(download.id)}/retry`, {});
+          download.status = "queued";
+          download.message = "";
+          showFetchStatus(status, download);
+        } catch (error) {
+          status.textContent = error.message;
+          retry.disabled = false;
+        }
+      });
+      actions.push(retry);
+    }
+    const row = { download, status, fetching: true };
+    showFetchStatus(status, download);
+    this.rows.set(download.id, row);
+    return el("li", { className: "item" }, [
+      el("div", { className: "item-main" }, [
+        el("p", { className: "item-title", text: download.title || download.video_id }),
+        status,
+      ]),
+      el("div", { className: "item-actions" }, actions),
+    ]);
+  }
+
+  /** Applies a Socket.IO download event to the row of its song. */
+  applyDownloadProgress(event) {
+    for (const row of this.rows.values()) {
+      if (row.download.video_id === event.video_id && row.fetching) {
+        Object.assign(row.download, {
+          status: event.status,
+          progress: event.progress,
+          message: event.error ?? event.message,
+          speed: event.speed,
+          eta: event.eta,
+        });
+        showFetchStatus(row.status, row.download);
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Sets the button, link and status line from the row's extractions. */
@@ -150,7 +203,7 @@ export class DownloadsList {
       const extraction = extractionsOf(row.download).find(
         (e) => String(e.id) === String(event.extraction_id),
       );
-      if (extraction) {
+      if (extraction && !row.fetching) {
         extraction.status = event.status ?? extraction.status;
         extraction.progress = event.progress ?? extraction.progress;
         extraction.message = event.error ?? event.message ?? extraction.message;
@@ -160,6 +213,25 @@ export class DownloadsList {
     }
     return false;
   }
+}
+
+function showFetchStatus(status, download) {
+  const parts = [];
+  if (download.status === "failed") {
+    parts.push(`Download failed${download.message ? `: ${download.message}` : ""}`);
+  } else if (download.status === "queued") {
+    parts.push("Waiting to download");
+  } else {
+    parts.push(`Downloading, ${Math.round(download.progress ?? 0)} %`);
+    if (download.speed) {
+      parts.push(download.speed);
+    }
+    if (download.eta) {
+      parts.push(`${download.eta} left`);
+    }
+  }
+  status.textContent = parts.join(" · ");
+  status.dataset.kind = download.status === "failed" ? "error" : "info";
 }
 
 /** Returns a download's extractions, also when only the summary is given. */

@@ -1,5 +1,5 @@
-// Library view: upload, the songs list and the extractions list, kept up
-// to date by the server's Socket.IO progress events.
+// Library view: YouTube search, upload, the songs list and the extractions
+// list, kept up to date by the server's Socket.IO progress events.
 
 import { io } from "/static/vendor/socket.io-client/socket.io.esm.min.js";
 import { loginUrl } from "./api.js";
@@ -7,6 +7,7 @@ import { el, readPageData, showMessage } from "./dom.js";
 import { DownloadsList } from "./downloads.js";
 import { ExtractionsList } from "./extractions.js";
 import { setupUpload } from "./upload.js";
+import { setupYouTube } from "./youtube.js";
 
 const REFRESH_DELAY_MS = 300;
 
@@ -80,6 +81,13 @@ function connectLiveUpdates() {
     }
   });
 
+  socket.on("download_progress", (event) => {
+    const known = downloads.applyDownloadProgress(event);
+    if (!known || event.status === "completed" || event.status === "failed") {
+      scheduleRefresh();
+    }
+  });
+
   socket.on("extraction_complete", (event) => {
     extractions.applyProgress({ ...event, progress: 100 });
     downloads.applyProgress({ ...event, progress: 100 });
@@ -94,6 +102,14 @@ setupUpload({
   message: document.getElementById("upload-message"),
   maxUploadMb: Number(pageData.max_upload_mb) || 0,
   onUploaded: () => scheduleRefresh(),
+});
+setupYouTube({
+  form: document.getElementById("youtube-form"),
+  input: document.getElementById("youtube-query"),
+  button: document.getElementById("youtube-submit"),
+  results: document.getElementById("youtube-results"),
+  message: document.getElementById("youtube-message"),
+  onDownloadStarted: () => scheduleRefresh(),
 });
 document.getElementById("refresh-button").addEventListener("click", refreshAll);
 
