@@ -47,8 +47,10 @@ class LiveServer:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # Short pings so clients notice a stopped server at once; 5 s for the
+        # answer, so a busy machine (a song being split) does not drop them.
         self.app = create_app(
-            settings, socketio_options={"ping_interval": 1, "ping_timeout": 1}
+            settings, socketio_options={"ping_interval": 1, "ping_timeout": 5}
         )
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"

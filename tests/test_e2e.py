@@ -29,6 +29,10 @@ async def test_upload_extract_and_stream_both_models(live_server):
         if len(complete) == 2:
             done.set()
 
+    @sio.on("disconnect")
+    async def on_disconnect(*_):
+        done.set()  # fail at once below rather than wait for lost events
+
     source = TEST_DATA / "real" / "fishin.ogg"
     status, uploaded = await upload(session, source)
     assert status == 200, uploaded
@@ -45,6 +49,7 @@ async def test_upload_extract_and_stream_both_models(live_server):
             started[model] = body["extraction_id"]
     await asyncio.wait_for(done.wait(), 600)
 
+    assert sio.connected, "the Socket.IO client was dropped while waiting"
     assert set(complete) == set(started.values())
     running = [p for p in progress if 0 < p["progress"] < 100]
     assert running, "no progress event arrived while the songs were split"
