@@ -120,14 +120,7 @@ async def finish_download(
 async def update_download(
     db: aiosqlite.Connection, download_id: int, **fields: Any
 ) -> None:
-    if "extra" in fields:
-        fields["extra"] = json.dumps(fields["extra"])
-    columns = ", ".join(f"{name} = ?" for name in fields)
-    await db.execute(
-        f"UPDATE downloads SET {columns} WHERE id = ?",
-        (*fields.values(), download_id),
-    )
-    await db.commit()
+    await _update_row(db, "downloads", download_id, fields, json_columns={"extra"})
 
 
 async def download_user_ids(db: aiosqlite.Connection, download_id: int) -> list[int]:
@@ -321,13 +314,23 @@ async def extraction_user_ids(
 async def update_extraction(
     db: aiosqlite.Connection, extraction_id: int, **fields: Any
 ) -> None:
-    if "stems" in fields:
-        fields["stems"] = json.dumps(fields["stems"])
+    await _update_row(db, "extractions", extraction_id, fields, json_columns={"stems"})
+
+
+async def _update_row(
+    db: aiosqlite.Connection,
+    table: str,
+    row_id: int,
+    fields: dict[str, Any],
+    json_columns: set[str],
+) -> None:
+    """Set ``fields`` on one row; values of ``json_columns`` are stored as JSON."""
+    values = [
+        json.dumps(value) if name in json_columns else value
+        for name, value in fields.items()
+    ]
     columns = ", ".join(f"{name} = ?" for name in fields)
-    await db.execute(
-        f"UPDATE extractions SET {columns} WHERE id = ?",
-        (*fields.values(), extraction_id),
-    )
+    await db.execute(f"UPDATE {table} SET {columns} WHERE id = ?", (*values, row_id))
     await db.commit()
 
 

@@ -12,6 +12,8 @@ import aiosqlite
 from quart import current_app, g
 
 from stemtube.config import Settings
+from stemtube.jobs import create_job
+from stemtube.library import QUEUED
 from stemtube.registry import PluginRegistry
 from stemtube.users import User
 
@@ -48,6 +50,22 @@ class AppState:
     #: simultaneous requests for the same extraction queue one job.
     queue_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+async def queue_job(
+    kind: str, target_id: int, mark: Callable[..., Awaitable[None]]
+) -> None:
+    """Mark an item as waiting with ``mark(db, id, **fields)``, then queue its job."""
+    await mark(
+        db(),
+        target_id,
+        status=QUEUED,
+        progress=0,
+        message="Waiting in queue",
+        error_code=None,
+    )
+    job_id = await create_job(db(), kind, target_id)
+    await state().runner.submit(job_id)
 
 
 def state() -> AppState:

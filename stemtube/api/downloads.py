@@ -18,6 +18,7 @@ from stemtube.api.common import (
     caller,
     db,
     json_body,
+    queue_job,
     state,
 )
 from stemtube.api.search import video_source
@@ -122,16 +123,7 @@ async def _request_download(source, video_id: str) -> tuple[dict, bool, str]:
 
 
 async def queue_download(download_id: int) -> None:
-    await library.update_download(
-        db(),
-        download_id,
-        status=library.QUEUED,
-        progress=0,
-        message="Waiting in queue",
-        error_code=None,
-    )
-    job_id = await jobs.create_job(db(), KIND, download_id)
-    await state().runner.submit(job_id)
+    await queue_job(KIND, download_id, library.update_download)
 
 
 async def _drop_from_list(download: dict) -> None:

@@ -7,7 +7,7 @@ import logging
 from quart import Blueprint
 
 from stemtube import jobs, library
-from stemtube.api.common import ApiError, caller, db, json_body, state
+from stemtube.api.common import ApiError, caller, db, json_body, queue_job, state
 from stemtube.api.downloads import visible_download
 from stemtube.extraction import KIND, settings_key
 
@@ -108,16 +108,7 @@ async def _request_extraction(
 
 
 async def queue_extraction(extraction_id: int) -> None:
-    await library.update_extraction(
-        db(),
-        extraction_id,
-        status=library.QUEUED,
-        progress=0,
-        message="Waiting in queue",
-        error_code=None,
-    )
-    job_id = await jobs.create_job(db(), KIND, extraction_id)
-    await state().runner.submit(job_id)
+    await queue_job(KIND, extraction_id, library.update_extraction)
 
 
 @bp.get("/api/extractions")
