@@ -25,7 +25,7 @@ from stemtube.download import KIND as DOWNLOAD
 from stemtube.download import DownloadHandler
 from stemtube.extraction import KIND as EXTRACTION
 from stemtube.extraction import ExtractionHandler
-from stemtube.jobs import LocalRunner
+from stemtube.jobs import LocalRunner, create_job
 from stemtube.registry import PluginRegistry
 
 log = logging.getLogger(__name__)
@@ -166,6 +166,10 @@ def create_app(
                 DOWNLOAD: settings.jobs.download_workers,
             },
         )
+        for kind, target_id in await library.stranded_items(
+            st.db, DOWNLOAD, EXTRACTION
+        ):
+            await create_job(st.db, kind, target_id)
         await st.runner.start()
         registry.notify("startup", settings=settings)
         log.info("StemTube ready; data folder %s", settings.data_dir)

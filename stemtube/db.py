@@ -120,10 +120,29 @@ async def connect(path: Path) -> aiosqlite.Connection:
     return conn
 
 
+async def fetch_rows(
+    conn: aiosqlite.Connection, sql: str, parameters: tuple = ()
+) -> list[aiosqlite.Row]:
+    """Every row a statement gives, read to the end in one step.
+
+    The connection is shared by every request and job; a statement left
+    half-read while another task commits fails that commit ("SQL statements
+    in progress"), so no query leaves a cursor open across an ``await``.
+    """
+    return list(await conn.execute_fetchall(sql, parameters))
+
+
+async def fetch_row(
+    conn: aiosqlite.Connection, sql: str, parameters: tuple = ()
+) -> aiosqlite.Row | None:
+    """The first row a statement gives, or None (the statement is finished)."""
+    rows = await fetch_rows(conn, sql, parameters)
+    return rows[0] if rows else None
+
+
 async def migrate(conn: aiosqlite.Connection) -> int:
     """Apply the migrations the database has not seen; return the new version."""
-    async with conn.execute("PRAGMA user_version") as cursor:
-        (version,) = await cursor.fetchone()
+    (version,) = await fetch_row(conn, "PRAGMA user_version")
     if version > len(MIGRATIONS):
         raise RuntimeError(
             f"database schema version {version} is newer than this StemTube "

@@ -37,6 +37,20 @@ def incoming_dir(data_dir: Path, download_id: int) -> Path:
     return library.download_dir(data_dir, download_id) / ".incoming"
 
 
+def progress_event(download: dict, **fields: Any) -> dict:
+    """A ``download_progress`` event for the download's row, with ``fields``."""
+    return {
+        "video_id": download["video_id"],
+        "global_download_id": download["id"],
+        "title": download["title"],
+        "progress": round(download["progress"], 1),
+        "speed": "",
+        "eta": "",
+        "message": download["message"],
+        **fields,
+    }
+
+
 class DownloadHandler:
     """Connects download jobs to the library, the sources and users' events."""
 
@@ -166,19 +180,9 @@ class DownloadHandler:
         download = await library.get_download(self.db, job.target_id)
         if download is None:
             return None
-        data = {
-            "video_id": download["video_id"],
-            "global_download_id": download["id"],
-            "title": download["title"],
-            "progress": round(download["progress"], 1),
-            "speed": "",
-            "eta": "",
-            "message": download["message"],
-            **fields,
-        }
         await self.emit(
             "download_progress",
-            data,
+            progress_event(download, **fields),
             await library.download_user_ids(self.db, download["id"]),
         )
         return download

@@ -15,6 +15,7 @@ import aiosqlite
 
 from stemtube import library, media
 from stemtube.config import Settings
+from stemtube.db import fetch_row
 from stemtube.jobs import Job
 from stemtube.providers import ProviderError
 
@@ -234,7 +235,10 @@ class ExtractionHandler:
         return extraction
 
     async def _download(self, extraction: dict) -> dict:
-        async with self.db.execute(
-            "SELECT * FROM downloads WHERE id = ?", (extraction["download_id"],)
-        ) as cursor:
-            return dict(await cursor.fetchone())
+        return dict(
+            await fetch_row(
+                self.db,
+                "SELECT * FROM downloads WHERE id = ?",
+                (extraction["download_id"],),
+            )
+        )

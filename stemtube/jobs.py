@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import aiosqlite
 
 from stemtube.config import Settings
+from stemtube.db import fetch_row, fetch_rows
 
 log = logging.getLogger(__name__)
 
@@ -85,18 +86,17 @@ class JobRunner(Protocol):
 
 
 async def create_job(db: aiosqlite.Connection, kind: str, target_id: int) -> int:
-    async with db.execute(
+    (job_id,) = await fetch_row(
+        db,
         "INSERT INTO jobs (kind, target_id) VALUES (?, ?) RETURNING id",
         (kind, target_id),
-    ) as cursor:
-        (job_id,) = await cursor.fetchone()
+    )
     await db.commit()
     return job_id
 
 
 async def get_job(db: aiosqlite.Connection, job_id: int) -> dict | None:
-    async with db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_row(db, "SELECT * FROM jobs WHERE id = ?", (job_id,))
     return dict(row) if row else None
 
 
@@ -104,12 +104,12 @@ async def active_job_for(
     db: aiosqlite.Connection, kind: str, target_id: int
 ) -> int | None:
     """The queued or running job for a target, if there is one."""
-    async with db.execute(
+    row = await fetch_row(
+        db,
         "SELECT id FROM jobs WHERE kind = ? AND target_id = ? "
         "AND status IN ('queued', 'running') ORDER BY id DESC LIMIT 1",
         (kind, target_id),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return row[0] if row else None
 
 
@@ -127,10 +127,12 @@ async def requeue_interrupted(db: aiosqlite.Connection) -> list[int]:
         "UPDATE jobs SET status = 'queued', progress = 0 WHERE status = 'running'"
     )
     await db.commit()
-    async with db.execute(
-        "SELECT id FROM jobs WHERE status = 'queued' ORDER BY id"
-    ) as cursor:
-        return [row[0] for row in await cursor.fetchall()]
+    return [
+        row[0]
+        for row in await fetch_rows(
+            db, "SELECT id FROM jobs WHERE status = 'queued' ORDER BY id"
+        )
+    ]
 
 
 def _now() -> str:
@@ -262,6 +264,7 @@ class LocalRunner:
             await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
 
     async def _run(self, job_id: int) -> None:
+        job: Job | None = None
         try:
             row = await get_job(self.db, job_id)
             if row is None or row["status"] not in (QUEUED, RUNNING):
@@ -274,15 +277,30 @@ class LocalRunner:
             raise
         except Exception:
             log.exception("job %d could not be run", job_id)
+            await self._fail_unexpectedly(job_id, job)
+        finally:
+            self._tasks.pop(job_id, None)
+
+    async def _fail_unexpectedly(self, job_id: int, job: Job | None) -> None:
+        """Record a job that broke outside its work, and tell its handler.
+
+        The handler marks its item failed, so users see it and can retry
+        instead of waiting on it for ever.
+        """
+        message = "The job failed unexpectedly; the server's log says why."
+        try:
             await set_job(
                 self.db,
                 job_id,
                 status=FAILED,
                 error_code="INTERNAL_ERROR",
+                error_message=message,
                 finished_at=_now(),
             )
-        finally:
-            self._tasks.pop(job_id, None)
+            if job is not None and job.kind in self.handlers:
+                await self.handlers[job.kind].failed(job, "INTERNAL_ERROR", message)
+        except Exception:
+            log.exception("job %d: its failure could not be recorded", job_id)
 
     async def _execute(self, job: Job, handler: JobHandler) -> None:
         spec = await handler.prepare(job)

@@ -14,6 +14,7 @@ from typing import Any
 
 import aiosqlite
 
+from stemtube.db import fetch_row, fetch_rows
 from stemtube.providers import MediaItem
 
 #: Extraction statuses, as the API shows them.
@@ -51,10 +52,7 @@ def as_row_id(ref: str | int) -> int | None:
 
 
 async def find_download(db: aiosqlite.Connection, video_id: str) -> dict | None:
-    async with db.execute(
-        "SELECT * FROM downloads WHERE video_id = ?", (video_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_row(db, "SELECT * FROM downloads WHERE video_id = ?", (video_id,))
     return dict(row) if row else None
 
 
@@ -62,11 +60,11 @@ async def get_download(db: aiosqlite.Connection, ref: str | int) -> dict | None:
     """Any global download, by global id or video id (for admins and jobs)."""
     number = as_row_id(ref)
     column = "id" if number is not None else "video_id"
-    async with db.execute(
+    row = await fetch_row(
+        db,
         f"SELECT * FROM downloads WHERE {column} = ?",
         (number if number is not None else str(ref),),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return dict(row) if row else None
 
 
@@ -81,7 +79,8 @@ async def insert_download(
     status: str = PROCESSING,
 ) -> dict | None:
     """Add a global download; None when the item already exists."""
-    async with db.execute(
+    row = await fetch_row(
+        db,
         "INSERT INTO downloads (source, video_id, title, author, duration, "
         "thumbnail_url, file_size, content_hash, sample_rate, channels, "
         "created_by, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
@@ -100,8 +99,7 @@ async def insert_download(
             created_by,
             status,
         ),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     await db.commit()
     return dict(row) if row else None
 
@@ -125,10 +123,14 @@ async def update_download(
 
 async def download_user_ids(db: aiosqlite.Connection, download_id: int) -> list[int]:
     """Every user with the download on their list: who hears its events."""
-    async with db.execute(
-        "SELECT user_id FROM user_downloads WHERE download_id = ?", (download_id,)
-    ) as cursor:
-        return [row[0] for row in await cursor.fetchall()]
+    return [
+        row[0]
+        for row in await fetch_rows(
+            db,
+            "SELECT user_id FROM user_downloads WHERE download_id = ?",
+            (download_id,),
+        )
+    ]
 
 
 async def unlink_download(
@@ -162,15 +164,45 @@ async def delete_download(
 
 async def remove_unfinished_downloads(db: aiosqlite.Connection, data_dir: Path) -> int:
     """Drop downloads a crash left half-stored, and their files; return how many."""
-    async with db.execute(
-        "DELETE FROM downloads WHERE status = 'processing' RETURNING id"
-    ) as cursor:
-        removed = [row[0] for row in await cursor.fetchall()]
+    removed = [
+        row[0]
+        for row in await fetch_rows(
+            db, "DELETE FROM downloads WHERE status = 'processing' RETURNING id"
+        )
+    ]
     await db.commit()
     for download_id in removed:
         shutil.rmtree(download_dir(data_dir, download_id), ignore_errors=True)
     shutil.rmtree(data_dir / "tmp", ignore_errors=True)
     return len(removed)
+
+
+async def stranded_items(
+    db: aiosqlite.Connection, download_kind: str, extraction_kind: str
+) -> list[tuple[str, int]]:
+    """(job kind, id) of downloads and extractions waiting with no live job.
+
+    A job that broke before it could record its end leaves its item so; the
+    server queues such items again when it starts.
+    """
+    live = (
+        "SELECT 1 FROM jobs j WHERE j.kind = ? AND j.target_id = {}.id "
+        "AND j.status IN ('queued', 'running')"
+    )
+    downloads = (
+        "SELECT ? AS kind, d.id FROM downloads d WHERE d.status IN "
+        f"('queued', 'downloading') AND NOT EXISTS ({live.format('d')})"
+    )
+    extractions = (
+        "SELECT ? AS kind, e.id FROM extractions e WHERE e.status IN "
+        f"('queued', 'extracting') AND NOT EXISTS ({live.format('e')})"
+    )
+    rows = await fetch_rows(
+        db,
+        f"{downloads} UNION ALL {extractions}",
+        (download_kind, download_kind, extraction_kind, extraction_kind),
+    )
+    return [(row[0], row[1]) for row in rows]
 
 
 async def delete_download_row(db: aiosqlite.Connection, download_id: int) -> None:
@@ -194,25 +226,28 @@ async def user_download(
     """A download on the user's list, by global id or video id."""
     number = as_row_id(ref)
     column = "d.id" if number is not None else "d.video_id"
-    async with db.execute(
+    row = await fetch_row(
+        db,
         "SELECT d.*, ud.added_at FROM downloads d "
         "JOIN user_downloads ud ON ud.download_id = d.id "
         f"WHERE ud.user_id = ? AND {column} = ?",
         (user_id, number if number is not None else str(ref)),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return dict(row) if row else None
 
 
 async def user_downloads(db: aiosqlite.Connection, user_id: int) -> list[dict]:
-    async with db.execute(
-        "SELECT d.*, ud.added_at FROM downloads d "
-        "JOIN user_downloads ud ON ud.download_id = d.id "
-        "WHERE ud.user_id = ? AND d.status != 'processing' "
-        "ORDER BY ud.added_at DESC, d.id DESC",
-        (user_id,),
-    ) as cursor:
-        return [dict(row) for row in await cursor.fetchall()]
+    return [
+        dict(row)
+        for row in await fetch_rows(
+            db,
+            "SELECT d.*, ud.added_at FROM downloads d "
+            "JOIN user_downloads ud ON ud.download_id = d.id "
+            "WHERE ud.user_id = ? AND d.status != 'processing' "
+            "ORDER BY ud.added_at DESC, d.id DESC",
+            (user_id,),
+        )
+    ]
 
 
 # Extractions.
@@ -233,20 +268,19 @@ async def get_or_create_extraction(
     ) as cursor:
         created = cursor.rowcount == 1
     await db.commit()
-    async with db.execute(
+    row = await fetch_row(
+        db,
         "SELECT * FROM extractions WHERE download_id = ? AND model = ? "
         "AND settings_key = ?",
         (download_id, model, settings_key),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return dict(row), created
 
 
 async def get_extraction(db: aiosqlite.Connection, extraction_id: int) -> dict | None:
-    async with db.execute(
-        "SELECT * FROM extractions WHERE id = ?", (extraction_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_row(
+        db, "SELECT * FROM extractions WHERE id = ?", (extraction_id,)
+    )
     return dict(row) if row else None
 
 
@@ -254,10 +288,12 @@ async def download_extractions(
     db: aiosqlite.Connection, download_id: int
 ) -> list[dict]:
     """Every extraction of a global download, whoever asked for it."""
-    async with db.execute(
-        "SELECT * FROM extractions WHERE download_id = ?", (download_id,)
-    ) as cursor:
-        return [dict(row) for row in await cursor.fetchall()]
+    return [
+        dict(row)
+        for row in await fetch_rows(
+            db, "SELECT * FROM extractions WHERE download_id = ?", (download_id,)
+        )
+    ]
 
 
 async def link_extraction(
@@ -280,11 +316,11 @@ _EXTRACTION_SELECT = (
 async def user_extraction(
     db: aiosqlite.Connection, user_id: int, extraction_id: int
 ) -> dict | None:
-    async with db.execute(
+    row = await fetch_row(
+        db,
         _EXTRACTION_SELECT + "WHERE ue.user_id = ? AND e.id = ?",
         (user_id, extraction_id),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return dict(row) if row else None
 
 
@@ -296,19 +332,23 @@ async def user_extractions(
     if download_id is not None:
         query += " AND e.download_id = ?"
         args += (download_id,)
-    async with db.execute(query + " ORDER BY e.id DESC", args) as cursor:
-        return [dict(row) for row in await cursor.fetchall()]
+    return [
+        dict(row) for row in await fetch_rows(db, query + " ORDER BY e.id DESC", args)
+    ]
 
 
 async def extraction_user_ids(
     db: aiosqlite.Connection, extraction_id: int
 ) -> list[int]:
     """Every user with the extraction on their list: who hears its events."""
-    async with db.execute(
-        "SELECT user_id FROM user_extractions WHERE extraction_id = ?",
-        (extraction_id,),
-    ) as cursor:
-        return [row[0] for row in await cursor.fetchall()]
+    return [
+        row[0]
+        for row in await fetch_rows(
+            db,
+            "SELECT user_id FROM user_extractions WHERE extraction_id = ?",
+            (extraction_id,),
+        )
+    ]
 
 
 async def update_extraction(

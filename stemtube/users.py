@@ -11,6 +11,8 @@ import aiosqlite
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from stemtube.db import fetch_row, fetch_rows
+
 _hasher = PasswordHasher()  # argon2id with the library's current defaults
 # Verified against when the user does not exist, so both paths take as long.
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
@@ -67,8 +69,7 @@ async def hash_password(password: str) -> str:
 
 
 async def count_users(db: aiosqlite.Connection) -> int:
-    async with db.execute("SELECT COUNT(*) FROM users") as cursor:
-        (count,) = await cursor.fetchone()
+    (count,) = await fetch_row(db, "SELECT COUNT(*) FROM users")
     return count
 
 
@@ -78,12 +79,12 @@ async def create_user(
     """Add a user; raises UserError for a bad or taken name or a weak password."""
     username = check_username(username)
     password_hash = await hash_password(check_password(password))
-    async with db.execute(
+    row = await fetch_row(
+        db,
         "INSERT INTO users (username, password_hash, is_admin) VALUES (?, ?, ?) "
         "ON CONFLICT (username) DO NOTHING RETURNING *",
         (username, password_hash, int(is_admin)),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     await db.commit()
     if row is None:
         raise UserError("USERNAME_TAKEN", f"The username {username!r} is taken.")
@@ -93,12 +94,12 @@ async def create_user(
 async def set_password(db: aiosqlite.Connection, username: str, password: str) -> User:
     """Give a user a new password and end every session they have."""
     password_hash = await hash_password(check_password(password))
-    async with db.execute(
+    row = await fetch_row(
+        db,
         "UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 "
         "WHERE username = ? RETURNING *",
         (password_hash, username),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     await db.commit()
     if row is None:
         raise UserError("USER_NOT_FOUND", f"There is no user {username!r}.")
@@ -106,14 +107,15 @@ async def set_password(db: aiosqlite.Connection, username: str, password: str) -
 
 
 async def get_user(db: aiosqlite.Connection, user_id: int) -> User | None:
-    async with db.execute("SELECT * FROM users WHERE id = ?", (user_id,)) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_row(db, "SELECT * FROM users WHERE id = ?", (user_id,))
     return _row_to_user(row) if row else None
 
 
 async def list_users(db: aiosqlite.Connection) -> list[User]:
-    async with db.execute("SELECT * FROM users ORDER BY username") as cursor:
-        return [_row_to_user(row) for row in await cursor.fetchall()]
+    return [
+        _row_to_user(row)
+        for row in await fetch_rows(db, "SELECT * FROM users ORDER BY username")
+    ]
 
 
 async def user_from_auth_id(
@@ -135,10 +137,7 @@ async def authenticate(
     db: aiosqlite.Connection, username: str, password: str
 ) -> User | None:
     """The user when the password is right, else None (in the same time)."""
-    async with db.execute(
-        "SELECT * FROM users WHERE username = ?", (username,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_row(db, "SELECT * FROM users WHERE username = ?", (username,))
     stored = row["password_hash"] if row else _DUMMY_HASH
     try:
         await asyncio.to_thread(_hasher.verify, stored, password)

@@ -95,7 +95,9 @@ class AudioServer:
 def recorded_extractors(
     server: AudioServer, failures: dict[str, str] | None = None
 ) -> tuple[type, type]:
-    """yt-dlp extractors answering from recordings; ``failures``: id -> error.
+    """yt-dlp extractors answering from recordings.
+
+    ``failures`` maps a video id or a search query to the error yt-dlp raises.
 
     The failures dict is read at each extraction, so a test can change it.
     """
@@ -135,6 +137,8 @@ def recorded_extractors(
 
         def _search_results(self, query):
             RecordedYoutubeSearchIE.calls.append(query)
+            if query in failures:  # raised while the entries are read, as yt-dlp does
+                raise ExtractorError(failures[query], expected=True)
             name = "search_" + "_".join(query.lower().split()) + ".json"
             path = RECORDINGS / name
             if not path.is_file():

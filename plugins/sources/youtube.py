@@ -25,7 +25,7 @@ from stemtube.providers import CheckResult, MediaItem, ProviderError
 log = logging.getLogger(__name__)
 
 PLUGIN_NAME = "youtube"
-VIDEO_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
+VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 WATCH_URL = "https://www.youtube.com/watch?v={}"
 #: The JavaScript runtimes yt-dlp can solve YouTube's challenges with.
 JS_RUNTIMES = ("deno", "node", "bun", "quickjs")
@@ -87,7 +87,7 @@ def video_id_from_url(url: str) -> str:
             )
     else:
         raise _invalid_url()
-    if candidate is None or not VIDEO_ID.match(candidate):
+    if candidate is None or not VIDEO_ID.fullmatch(candidate):
         raise _invalid_url()
     return candidate
 
@@ -408,7 +408,7 @@ class YouTubeSource:
     # IDs and URLs.
 
     def is_video_id(self, video_id: str) -> bool:
-        return isinstance(video_id, str) and bool(VIDEO_ID.match(video_id))
+        return isinstance(video_id, str) and bool(VIDEO_ID.fullmatch(video_id))
 
     def video_id_from_url(self, url: str) -> str:
         return video_id_from_url(url)
@@ -450,7 +450,16 @@ class YouTubeSource:
                     ydl.add_info_extractor(extractor())
                 ydl.add_default_info_extractors()
                 info = ydl.extract_info(url, download=download, process=download)
+                if info is not None and info.get("entries") is not None:
+                    # A search's entries are fetched lazily: fetch them here,
+                    # where yt-dlp's errors are caught.
+                    info["entries"] = list(info["entries"])
         except (DownloadError, ExtractorError) as exc:
+            raise classify_error(str(exc), collector.warnings) from None
+        except Exception as exc:
+            if download:
+                raise  # the progress callback's own exception, or a crash
+            log.exception("yt-dlp failed on %s", url)
             raise classify_error(str(exc), collector.warnings) from None
         if info is None:  # yt-dlp reported an error without raising
             message = collector.errors[-1] if collector.errors else "no information"

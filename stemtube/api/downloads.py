@@ -22,7 +22,7 @@ from stemtube.api.common import (
     state,
 )
 from stemtube.api.search import video_source
-from stemtube.download import KIND
+from stemtube.download import KIND, progress_event
 from stemtube.providers import MediaItem, ProviderError
 
 log = logging.getLogger(__name__)
@@ -51,9 +51,12 @@ async def visible_download(ref: str, *, ready: bool = True) -> dict:
 async def start_download():
     data = await json_body()
     video_id, url = data.get("video_id"), data.get("url")
-    for name, value in (("video_id", video_id), ("url", url)):
+    for name, value, code in (
+        ("video_id", video_id, "INVALID_VIDEO_ID"),
+        ("url", url, "INVALID_URL"),
+    ):
         if value is not None and not isinstance(value, str):
-            raise ApiError(400, "INVALID_VIDEO_ID", f"{name} must be a string")
+            raise ApiError(400, code, f"{name} must be a string")
     source = video_source()
     if video_id:
         if not source.is_video_id(video_id):
@@ -185,6 +188,7 @@ async def delete_download(download_id: str):
         raise ApiError(404, "DOWNLOAD_NOT_FOUND", "Download not found")
     st = state()
     async with st.queue_lock:
+        waiting = await library.download_user_ids(db(), download["id"])
         for kind, target in [(KIND, download["id"])] + [
             ("extraction", e["id"])
             for e in await library.download_extractions(db(), download["id"])
@@ -194,6 +198,20 @@ async def delete_download(download_id: str):
                 await st.runner.cancel(job_id)
         deleted = await library.delete_download(
             db(), st.settings.data_dir, download["id"]
+        )
+    if download["status"] != library.COMPLETED:
+        # Users following its progress would otherwise wait for ever.
+        message = "An admin deleted this download."
+        await st.emit(
+            "download_progress",
+            progress_event(
+                download,
+                status=library.FAILED,
+                message=message,
+                error=message,
+                code="DELETED",
+            ),
+            waiting,
         )
     log.warning(
         "admin %s deleted download %s (%s) and %d files",

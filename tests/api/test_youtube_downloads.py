@@ -84,6 +84,18 @@ async def test_a_search_without_words_is_a_400(alice, query):
         assert (await answer.json())["code"] == "MISSING_QUERY"
 
 
+async def test_a_search_youtube_fails_is_a_502_with_the_code(live_server, audio):
+    network = next(c for c in recorded_errors() if c["code"] == "NETWORK")
+    use_recordings(live_server, audio, failures={"lets go fishin": network["message"]})
+    await live_server.add_user("alice")
+    alice = await live_server.login("alice")
+    async with alice.get("/api/search", params={"q": "lets go fishin"}) as answer:
+        assert answer.status == 502
+        body = await answer.json()
+    assert body["code"] == "NETWORK"
+    assert "internet connection" in body["error"]
+
+
 async def test_video_details_answer_as_the_reference_writes_them(alice):
     async with alice.get(f"/api/video/{FISHIN}") as answer:
         assert answer.status == 200
@@ -101,9 +113,10 @@ async def test_video_details_answer_as_the_reference_writes_them(alice):
 
 
 async def test_an_invalid_video_id_is_a_400_and_an_unknown_one_a_404(alice):
-    async with alice.get("/api/video/not-an-id") as answer:
-        assert answer.status == 400
-        assert (await answer.json())["code"] == "INVALID_VIDEO_ID"
+    for bad in ("not-an-id", f"{FISHIN}%0A"):
+        async with alice.get(f"/api/video/{bad}") as answer:
+            assert answer.status == 400
+            assert (await answer.json())["code"] == "INVALID_VIDEO_ID"
     async with alice.get("/api/video/zzzzzzzzzzz") as answer:
         assert answer.status == 404
         assert (await answer.json())["code"] == "VIDEO_NOT_FOUND"
@@ -233,6 +246,8 @@ async def test_a_failed_download_says_why_and_can_be_retried(live_server, alice,
         ({"url": ""}, "MISSING_VIDEO_ID"),
         ({"video_id": "too-short"}, "INVALID_VIDEO_ID"),
         ({"video_id": 12345678901}, "INVALID_VIDEO_ID"),
+        ({"video_id": FISHIN + "\n"}, "INVALID_VIDEO_ID"),
+        ({"url": 123}, "INVALID_URL"),
         ({"url": "https://vimeo.com/1234"}, "INVALID_URL"),
         (
             {"url": "https://www.youtube.com/playlist?list=PL0123456789"},
@@ -284,6 +299,34 @@ async def test_only_an_admin_deletes_a_download_and_its_files(live_server, alice
     assert await listed(alice) == {}
     async with root.delete(f"/api/downloads/{ROBIN}/delete") as answer:
         assert answer.status == 404
+
+
+async def test_an_admin_deleting_a_running_download_tells_who_waits(
+    live_server, alice, audio
+):
+    audio.chunk_delay = 0.2
+    await live_server.add_user("root", admin=True)
+    root = await live_server.login("root")
+    sio = await live_server.socket(alice)
+    events: list[dict] = []
+    fetching, ended = asyncio.Event(), asyncio.Event()
+
+    @sio.on("download_progress")
+    async def on_progress(data):
+        events.append(data)
+        if data["speed"]:
+            fetching.set()
+        if data["status"] == "failed":
+            ended.set()
+
+    await download(alice, video_id=FISHIN)
+    await asyncio.wait_for(fetching.wait(), 30)
+    async with root.delete(f"/api/downloads/{FISHIN}/delete") as answer:
+        assert answer.status == 200
+    await asyncio.wait_for(ended.wait(), 10)
+
+    assert events[-1]["code"] == "DELETED"
+    assert await listed(alice) == {}
 
 
 async def test_clear_all_empties_only_the_callers_list(live_server, alice):
@@ -378,3 +421,33 @@ async def test_a_downloaded_song_is_split_like_an_upload(live_server, alice):
     audio_data, rate = sf.read(path)
     assert rate == 44100 and audio_data.shape == (expected, 2)
     assert np.abs(audio_data).max() > 0
+
+
+async def test_a_download_left_waiting_without_a_job_runs_at_the_next_start(
+    settings, audio
+):
+    first = LiveServer(settings)
+    await first.start()
+    user = await first.add_user("alice")
+    await first.db.execute(
+        "INSERT INTO downloads (source, video_id, title, status, created_by) "
+        "VALUES ('youtube', ?, ?, 'downloading', ?)",
+        (ROBIN, ROBIN, user.id),
+    )
+    await first.db.execute(
+        "INSERT INTO user_downloads (user_id, download_id) "
+        "SELECT ?, id FROM downloads WHERE video_id = ?",
+        (user.id, ROBIN),
+    )
+    await first.db.commit()
+    await first.stop()
+
+    second = LiveServer(settings)
+    use_recordings(second, audio)
+    await second.start()
+    try:
+        await second.app.state.runner.wait_idle()
+        session = await second.login("alice")
+        assert (await listed(session))[ROBIN]["status"] == "completed"
+    finally:
+        await second.stop()

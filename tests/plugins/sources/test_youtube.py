@@ -73,6 +73,8 @@ def test_every_common_link_form_gives_the_video_id(url):
         f"ftp://www.youtube.com/watch?v={ID}",
         f"javascript:alert(1)//www.youtube.com/watch?v={ID}",
         "https://[::1/watch",
+        f"https://www.youtube.com/watch?v={ID}%0A",
+        f"https://youtu.be/{ID}%0A",
     ],
 )
 def test_anything_else_is_an_invalid_url(url):
@@ -148,6 +150,12 @@ def source(tmp_path: Path, audio_server: AudioServer) -> YouTubeSource:
         search_results=3,
         extractors=recorded_extractors(audio_server),
     )
+
+
+@pytest.mark.parametrize("text", [ID + "\n", " " + ID, ID + "x", ID[:-1], None, 12])
+def test_only_exactly_eleven_id_characters_are_a_video_id(source, text):
+    assert source.is_video_id(ID)
+    assert not source.is_video_id(text)
 
 
 def test_the_source_meets_the_video_source_protocol(source):
@@ -253,6 +261,18 @@ def test_a_download_that_yt_dlp_refuses_carries_the_code(tmp_path, audio_server)
         failing.download(ROBIN, tmp_path / "incoming", lambda *a: None)
     assert caught.value.code == "NEEDS_COOKIES"
     assert audio_server.fetches(ROBIN) == 0
+
+
+def test_a_search_that_yt_dlp_fails_carries_the_code(audio_server):
+    network = next(c for c in recorded_errors() if c["code"] == "NETWORK")
+    failing = YouTubeSource(
+        extractors=recorded_extractors(
+            audio_server, failures={"lets go fishin": network["message"]}
+        )
+    )
+    with pytest.raises(ProviderError) as caught:
+        failing.search("lets go fishin")
+    assert caught.value.code == "NETWORK"
 
 
 def test_a_cookies_file_that_is_missing_fails_the_check(tmp_path):
