@@ -115,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(settings, args) or 0
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `stemtube doctor | head`
+        sys.stderr.close()
+        return 0
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -277,7 +280,13 @@ def cmd_models_download(settings: Settings, args: argparse.Namespace) -> int:
         try:
             separator.ensure_model(args.name, bar.update)
         except ProviderError as exc:
-            print(f"\nstemtube: {exc}", file=sys.stderr)
+            print(
+                f"\nstemtube: {exc.detail or exc.message}\n"
+                "Check this machine's internet access, or copy the weights file "
+                "here from a machine that has it and run `stemtube models import "
+                "FILE`.",
+                file=sys.stderr,
+            )
             return 1
     print(f"{args.name} is ready")
     return 0
@@ -287,6 +296,9 @@ def cmd_models_import(settings: Settings, args: argparse.Namespace) -> int:
     from stemtube.plugins.separators import demucs
     from stemtube.providers import ProviderError
 
+    if not args.file.is_file():
+        print(f"stemtube: no such file: {args.file}", file=sys.stderr)
+        return 1
     try:
         models = demucs.import_weights(args.file, demucs.models_dir_for(settings))
     except (ProviderError, OSError) as exc:
@@ -332,10 +344,15 @@ def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
     for model in models:
         separator = registry.separator_for(model)
         has = getattr(separator, "has_weights", lambda m: True)(model)
+        can_fetch = getattr(separator, "allow_download", True)
         line(
-            True if has else None,
+            True if has else (None if can_fetch else False),
             f"weights {model}",
-            "present" if has else "missing; `stemtube models download` fetches them",
+            "present"
+            if has
+            else "missing; fetched on first use or by `stemtube models download`"
+            if can_fetch
+            else "missing and downloads are off; `stemtube models import FILE`",
         )
     for source in registry.sources.values():
         for ok, what, detail in getattr(source, "diagnostics", list)():
@@ -370,7 +387,8 @@ def cmd_separate(settings: Settings, args: argparse.Namespace) -> int:
 
     model = args.model or settings.separation.default_model
     if not args.file.is_file():
-        print(f"stemtube: no such file: {args.file}", file=sys.stderr)
+        what = "a folder, not a file" if args.file.is_dir() else "no such file"
+        print(f"stemtube: {what}: {args.file}", file=sys.stderr)
         return 1
     out = args.out or Path(f"{args.file.stem}_stems")
     if out.exists() and not out.is_dir():

@@ -69,6 +69,8 @@ def separate_file(
 
     for stale in out_dir.parent.glob(f".{out_dir.name}.*.tmp"):
         shutil.rmtree(stale, ignore_errors=True)  # left by an interrupted run
+    # Missing weights fail here, before a long song is decoded for nothing.
+    separator.ensure_model(model, lambda percent, message: progress(0, message))
     progress(0, "Decoding audio")
     audio = media.decode(source)
     length = audio.shape[1]

@@ -254,3 +254,19 @@ def test_separate_into_a_file_is_refused_with_a_message(tmp_path, tiny_models):
     assert result.returncode == 1
     assert "not a folder" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_doctor_fails_when_weights_are_missing_and_downloads_are_off(tmp_path):
+    config = settings_file(tmp_path, tmp_path / "no-models")
+    result = stemtube("--config", str(config), "doctor")
+    assert result.returncode == 1
+    assert re.search(
+        r"^FAIL +weights htdemucs +missing and downloads are off", result.stdout, re.M
+    )
+
+
+def test_importing_a_file_that_is_not_there_says_so(tmp_path, tiny_models):
+    config = settings_file(tmp_path, tiny_models)
+    result = stemtube("--config", str(config), "models", "import", "/nonexistent.th")
+    assert result.returncode == 1
+    assert "no such file: /nonexistent.th" in result.stderr

@@ -56,9 +56,11 @@ async def upload_file():
 
     files = await request.files
     upload = files.get("file")
-    if upload is None or not upload.filename:
+    if upload is None:
         raise ApiError(400, "NO_FILE", "Send the song in the form field 'file'.")
-    filename = Path(upload.filename.replace("\\", "/")).name[:255]
+    # A client may send no name; the title then comes from the file's tags.
+    filename = Path((upload.filename or "").replace("\\", "/")).name[:255]
+    filename = filename or "upload"
 
     tmp_dir = st.settings.data_dir / "tmp"
     tmp_dir.mkdir(parents=True, exist_ok=True)
