@@ -178,28 +178,38 @@ async def test_forwarded_headers_count_only_when_trusted(tmp_path, tiny_models):
             await server.stop()
 
 
-async def test_too_many_logins_answer_429_with_retry_after(tmp_path, tiny_models):
+async def four_bad_logins(tmp_path, tiny_models, headers=lambda n: {}) -> list:
+    """(status, Retry-After, code) of four bad logins with a limit of two."""
     server = LiveServer(
         make_settings(
             tmp_path / "data", tiny_models, auth={"login_attempts_per_minute": 2}
         )
     )
     await server.start()
+    answers = []
     try:
         async with aiohttp.ClientSession(base_url=server.url) as client:
-            statuses = []
-            for _ in range(4):
+            for n in range(4):
                 async with client.post(
-                    "/login", json={"username": "x", "password": "wrong password"}
+                    "/login",
+                    json={"username": "x", "password": "wrong password"},
+                    headers=headers(n),
                 ) as answer:
-                    statuses.append(answer.status)
-                    if answer.status == 429:
-                        assert int(answer.headers["Retry-After"]) > 0
-                        assert (await answer.json())["code"] == "RATE_LIMITED"
-        assert statuses[0] == 401
-        assert statuses[-1] == 429
+                    body = await answer.json()
+                    answers.append(
+                        (answer.status, answer.headers.get("Retry-After"), body["code"])
+                    )
     finally:
         await server.stop()
+    return answers
+
+
+async def test_too_many_logins_answer_429_with_retry_after(tmp_path, tiny_models):
+    answers = await four_bad_logins(tmp_path, tiny_models)
+    assert answers[0][0] == 401
+    status, retry_after, code = answers[-1]
+    assert (status, code) == (429, "RATE_LIMITED")
+    assert int(retry_after) > 0
 
 
 @pytest.mark.parametrize("header", ["Origin", "Referer"])
@@ -214,22 +224,7 @@ async def test_an_origin_that_cannot_be_read_is_refused_not_a_500(alice, header)
 async def test_a_forwarded_for_header_does_not_reset_the_login_limit(
     tmp_path, tiny_models
 ):
-    server = LiveServer(
-        make_settings(
-            tmp_path / "data", tiny_models, auth={"login_attempts_per_minute": 2}
-        )
+    answers = await four_bad_logins(
+        tmp_path, tiny_models, headers=lambda n: {"X-Forwarded-For": f"10.0.0.{n}"}
     )
-    await server.start()
-    try:
-        async with aiohttp.ClientSession(base_url=server.url) as client:
-            statuses = []
-            for n in range(4):
-                async with client.post(
-                    "/login",
-                    json={"username": "x", "password": "wrong password"},
-                    headers={"X-Forwarded-For": f"10.0.0.{n}"},
-                ) as answer:
-                    statuses.append(answer.status)
-        assert statuses[-1] == 429
-    finally:
-        await server.stop()
+    assert answers[-1][0] == 429
