@@ -18,7 +18,17 @@ from werkzeug.routing import IntegerConverter
 
 from stemtube import db as database
 from stemtube import library, users
-from stemtube.api import auth, config, downloads, extractions, files, pages, search
+from stemtube.api import (
+    auth,
+    config,
+    downloads,
+    extractions,
+    files,
+    lists,
+    pages,
+    search,
+    shared_library,
+)
 from stemtube.api.common import ApiError, AppState
 from stemtube.config import ServerSettings, Settings, prepare_data_dir
 from stemtube.download import KIND as DOWNLOAD
@@ -121,6 +131,8 @@ def create_app(
         files.bp,
         config.bp,
         search.bp,
+        lists.bp,
+        shared_library.bp,
     ):
         app.register_blueprint(blueprint)
 

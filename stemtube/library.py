@@ -475,3 +475,74 @@ def download_view(
             else None
         )
     return view
+
+
+# Users' lists beyond adding.
+
+
+async def unlink_extractions(
+    db: aiosqlite.Connection, user_id: int, extraction_ids: list[int]
+) -> int:
+    """Take extractions off a user's list; return how many were on it."""
+    removed = 0
+    for extraction_id in extraction_ids:
+        async with db.execute(
+            "DELETE FROM user_extractions WHERE user_id = ? AND extraction_id = ?",
+            (user_id, extraction_id),
+        ) as cursor:
+            removed += cursor.rowcount
+    await db.commit()
+    return removed
+
+
+async def delete_extraction(
+    db: aiosqlite.Connection, data_dir: Path, extraction: dict
+) -> int:
+    """Delete an extraction and its stems; return how many files went."""
+    folder = stems_dir(data_dir, extraction["download_id"], extraction["id"])
+    files = sum(1 for path in folder.rglob("*") if path.is_file())
+    await db.execute("DELETE FROM extractions WHERE id = ?", (extraction["id"],))
+    await db.commit()
+    shutil.rmtree(folder, ignore_errors=True)
+    return files
+
+
+async def usernames_listing(db: aiosqlite.Connection, download_id: int) -> list[str]:
+    """The users who have a download on their list, by name."""
+    rows = await fetch_rows(
+        db,
+        "SELECT u.username FROM users u JOIN user_downloads ud ON ud.user_id = u.id "
+        "WHERE ud.download_id = ? ORDER BY u.username",
+        (download_id,),
+    )
+    return [row[0] for row in rows]
+
+
+# The shared library.
+
+#: Downloads everyone may add to their list: fetched from a site, or
+#: uploads their uploader shared.
+_SHARED = "d.status = 'completed' AND (d.source != 'upload' OR d.shared = 1)"
+
+
+async def library_downloads(db: aiosqlite.Connection, user_id: int) -> list[dict]:
+    """The shared library, with whether the user has each item and its stems."""
+    rows = await fetch_rows(
+        db,
+        "SELECT d.*, "
+        "EXISTS (SELECT 1 FROM user_downloads ud WHERE ud.download_id = d.id "
+        "AND ud.user_id = ?) AS user_has_access, "
+        "(SELECT json_group_array(e.model) FROM extractions e "
+        "WHERE e.download_id = d.id AND e.status = 'completed') AS models "
+        f"FROM downloads d WHERE {_SHARED} ORDER BY d.created_at DESC, d.id DESC",
+        (user_id,),
+    )
+    return [dict(row) for row in rows]
+
+
+async def library_download(db: aiosqlite.Connection, download_id: int) -> dict | None:
+    """One download of the shared library, or None if it is not shared."""
+    row = await fetch_row(
+        db, f"SELECT d.* FROM downloads d WHERE d.id = ? AND {_SHARED}", (download_id,)
+    )
+    return dict(row) if row else None

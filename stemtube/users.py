@@ -164,3 +164,22 @@ async def ensure_first_admin(db: aiosqlite.Connection) -> tuple[str, str] | None
     password = secrets.token_urlsafe(12)
     user = await create_user(db, "admin", password, is_admin=True)
     return user.username, password
+
+
+async def accept_disclaimer(db: aiosqlite.Connection, user_id: int) -> str:
+    """Record that the user accepted the disclaimer (once); return when."""
+    await db.execute(
+        "UPDATE users SET disclaimer_accepted_at = "
+        "strftime('%Y-%m-%dT%H:%M:%S', 'now') "
+        "WHERE id = ? AND disclaimer_accepted_at IS NULL",
+        (user_id,),
+    )
+    await db.commit()
+    return await disclaimer_accepted_at(db, user_id)
+
+
+async def disclaimer_accepted_at(db: aiosqlite.Connection, user_id: int) -> str | None:
+    row = await fetch_row(
+        db, "SELECT disclaimer_accepted_at FROM users WHERE id = ?", (user_id,)
+    )
+    return row[0] if row else None

@@ -129,7 +129,7 @@ async def queue_download(download_id: int) -> None:
     await queue_job(KIND, download_id, library.update_download)
 
 
-async def _drop_from_list(download: dict) -> None:
+async def drop_from_list(download: dict) -> None:
     """Take a download off the caller's list; stop a fetch nobody waits for.
 
     A download that never finished and is on nobody's list any more is
@@ -167,7 +167,7 @@ async def clear_all_downloads():
     count = 0
     async with state().queue_lock:
         for download in await library.user_downloads(db(), caller().id):
-            await _drop_from_list(download)
+            await drop_from_list(download)
             count += 1
     return {"success": True, "deleted_count": count}
 
@@ -176,7 +176,7 @@ async def clear_all_downloads():
 async def remove_download(download_id: str):
     download = await visible_download(download_id, ready=False)
     async with state().queue_lock:
-        await _drop_from_list(download)
+        await drop_from_list(download)
     return {"success": True, "message": "Download removed from your list"}
 
 
@@ -186,21 +186,35 @@ async def delete_download(download_id: str):
     download = await library.get_download(db(), download_id)
     if download is None:
         raise ApiError(404, "DOWNLOAD_NOT_FOUND", "Download not found")
+    async with state().queue_lock:
+        deleted = await delete_everywhere(download)
+    return {"success": True, "deleted_files": deleted}
+
+
+async def delete_everywhere(download: dict) -> int:
+    """Delete a global download from every list, with its jobs and files.
+
+    Returns how many files were removed. Users waiting on a download still
+    under way are told it ended, or they would wait for ever.
+    """
     st = state()
-    async with st.queue_lock:
-        waiting = await library.download_user_ids(db(), download["id"])
-        for kind, target in [(KIND, download["id"])] + [
-            ("extraction", e["id"])
-            for e in await library.download_extractions(db(), download["id"])
-        ]:
-            job_id = await jobs.active_job_for(db(), kind, target)
-            if job_id is not None:
-                await st.runner.cancel(job_id)
-        deleted = await library.delete_download(
-            db(), st.settings.data_dir, download["id"]
-        )
+    waiting = await library.download_user_ids(db(), download["id"])
+    extractions = await library.download_extractions(db(), download["id"])
+    for kind, target in [(KIND, download["id"])] + [
+        ("extraction", e["id"]) for e in extractions
+    ]:
+        job_id = await jobs.active_job_for(db(), kind, target)
+        if job_id is not None:
+            await st.runner.cancel(job_id)
+    deleted = await library.delete_download(db(), st.settings.data_dir, download["id"])
+    log.warning(
+        "admin %s deleted download %s (%s) and %d files",
+        caller().username,
+        download["id"],
+        download["video_id"],
+        deleted,
+    )
     if download["status"] != library.COMPLETED:
-        # Users following its progress would otherwise wait for ever.
         message = "An admin deleted this download."
         await st.emit(
             "download_progress",
@@ -213,14 +227,7 @@ async def delete_download(download_id: str):
             ),
             waiting,
         )
-    log.warning(
-        "admin %s deleted download %s (%s) and %d files",
-        caller().username,
-        download["id"],
-        download["video_id"],
-        deleted,
-    )
-    return {"success": True, "deleted_files": deleted}
+    return deleted
 
 
 @bp.get("/api/downloads")

@@ -7,7 +7,15 @@ import logging
 from quart import Blueprint
 
 from stemtube import jobs, library
-from stemtube.api.common import ApiError, caller, db, json_body, queue_job, state
+from stemtube.api.common import (
+    ApiError,
+    admin_required,
+    caller,
+    db,
+    json_body,
+    queue_job,
+    state,
+)
 from stemtube.api.downloads import visible_download
 from stemtube.extraction import KIND, settings_key
 
@@ -124,3 +132,76 @@ async def get_extraction(extraction_id: int):
     if extraction is None:
         raise ApiError(404, "EXTRACTION_NOT_FOUND", "Extraction not found")
     return library.extraction_view(extraction, state().settings.data_dir, detail=True)
+
+
+async def visible_extraction(extraction_id: int) -> dict:
+    """An extraction on the caller's list, or 404."""
+    extraction = await library.user_extraction(db(), caller().id, extraction_id)
+    if extraction is None:
+        raise ApiError(404, "EXTRACTION_NOT_FOUND", "Extraction not found")
+    return extraction
+
+
+async def drop_extraction(extraction: dict) -> None:
+    """Take an extraction off the caller's list; stop work nobody waits for.
+
+    An extraction that never finished and is on nobody's list any more is
+    deleted with its partial files; finished stems stay for everyone.
+    """
+    await library.unlink_extractions(db(), caller().id, [extraction["id"]])
+    if extraction["status"] == library.COMPLETED:
+        return
+    if await library.extraction_user_ids(db(), extraction["id"]):
+        return
+    await cancel_extraction_job(extraction["id"])
+    await library.delete_extraction(db(), state().settings.data_dir, extraction)
+
+
+async def cancel_extraction_job(extraction_id: int) -> None:
+    job_id = await jobs.active_job_for(db(), KIND, extraction_id)
+    if job_id is not None:
+        await state().runner.cancel(job_id)
+
+
+@bp.delete("/api/extractions/<int:extraction_id>")
+async def remove_extraction(extraction_id: int):
+    extraction = await visible_extraction(extraction_id)
+    async with state().queue_lock:
+        await drop_extraction(extraction)
+    return {"success": True, "message": "Extraction removed from your list"}
+
+
+@bp.post("/api/extractions/<int:extraction_id>/retry")
+async def retry_extraction(extraction_id: int):
+    await visible_extraction(extraction_id)
+    async with state().queue_lock:
+        extraction = await library.get_extraction(db(), extraction_id)
+        if extraction["status"] != library.FAILED:
+            raise ApiError(
+                409,
+                "NOT_FAILED",
+                "Only a failed extraction can be retried; this one is "
+                f"{extraction['status']}.",
+            )
+        await queue_extraction(extraction_id)
+    return {"success": True, "message": "Extraction retry initiated"}
+
+
+@bp.delete("/api/extractions/<int:extraction_id>/delete")
+@admin_required
+async def delete_extraction(extraction_id: int):
+    extraction = await library.get_extraction(db(), extraction_id)
+    if extraction is None:
+        raise ApiError(404, "EXTRACTION_NOT_FOUND", "Extraction not found")
+    async with state().queue_lock:
+        await cancel_extraction_job(extraction_id)
+        deleted = await library.delete_extraction(
+            db(), state().settings.data_dir, extraction
+        )
+    log.warning(
+        "admin %s deleted extraction %d and %d files",
+        caller().username,
+        extraction_id,
+        deleted,
+    )
+    return {"success": True, "deleted_files": deleted}
