@@ -19,6 +19,7 @@ from werkzeug.routing import IntegerConverter
 from stemtube import db as database
 from stemtube import library, users
 from stemtube.api import (
+    admin,
     auth,
     config,
     downloads,
@@ -133,6 +134,7 @@ def create_app(
         search.bp,
         lists.bp,
         shared_library.bp,
+        admin.bp,
     ):
         app.register_blueprint(blueprint)
 

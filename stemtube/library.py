@@ -546,3 +546,36 @@ async def library_download(db: aiosqlite.Connection, download_id: int) -> dict |
         db, f"SELECT d.* FROM downloads d WHERE d.id = ? AND {_SHARED}", (download_id,)
     )
     return dict(row) if row else None
+
+
+# The admin's view.
+
+
+async def all_downloads(db: aiosqlite.Connection) -> list[dict]:
+    """Every global download (but uploads being stored), with its extractions."""
+    rows = await fetch_rows(
+        db,
+        "SELECT d.*, (SELECT COUNT(*) FROM extractions e WHERE e.download_id = d.id) "
+        "AS extractions FROM downloads d WHERE d.status != 'processing' "
+        "ORDER BY d.id",
+    )
+    return [dict(row) for row in rows]
+
+
+async def storage_counts(db: aiosqlite.Connection) -> dict[str, Any]:
+    """How many downloads and extractions exist, and downloads per user."""
+    (downloads,) = await fetch_row(
+        db, "SELECT COUNT(*) FROM downloads WHERE status != 'processing'"
+    )
+    (extractions,) = await fetch_row(db, "SELECT COUNT(*) FROM extractions")
+    rows = await fetch_rows(
+        db,
+        "SELECT u.username, COUNT(ud.download_id) FROM users u "
+        "LEFT JOIN user_downloads ud ON ud.user_id = u.id "
+        "GROUP BY u.id ORDER BY u.username",
+    )
+    return {
+        "downloads": downloads,
+        "extractions": extractions,
+        "by_user": {row[0]: row[1] for row in rows},
+    }

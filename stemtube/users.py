@@ -183,3 +183,64 @@ async def disclaimer_accepted_at(db: aiosqlite.Connection, user_id: int) -> str 
         db, "SELECT disclaimer_accepted_at FROM users WHERE id = ?", (user_id,)
     )
     return row[0] if row else None
+
+
+async def count_admins(db: aiosqlite.Connection) -> int:
+    (count,) = await fetch_row(db, "SELECT COUNT(*) FROM users WHERE is_admin = 1")
+    return count
+
+
+async def _existing(db: aiosqlite.Connection, user_id: int) -> User:
+    user = await get_user(db, user_id)
+    if user is None:
+        raise UserError("USER_NOT_FOUND", f"There is no user with id {user_id}.")
+    return user
+
+
+def _last_admin() -> UserError:
+    return UserError(
+        "LAST_ADMIN",
+        "This is the last admin; make another user an admin first.",
+    )
+
+
+async def edit_user(
+    db: aiosqlite.Connection,
+    user_id: int,
+    *,
+    username: str | None = None,
+    is_admin: bool | None = None,
+) -> User:
+    """Rename a user or change their role; the last admin stays an admin."""
+    user = await _existing(db, user_id)
+    new_name = check_username(username) if username is not None else user.username
+    new_role = user.is_admin if is_admin is None else is_admin
+    if user.is_admin and not new_role and await count_admins(db) <= 1:
+        raise _last_admin()
+    try:
+        await db.execute(
+            "UPDATE users SET username = ?, is_admin = ? WHERE id = ?",
+            (new_name, int(new_role), user_id),
+        )
+    except aiosqlite.IntegrityError:
+        raise UserError(
+            "USERNAME_TAKEN", f"The username {new_name!r} is taken."
+        ) from None
+    await db.commit()
+    return await _existing(db, user_id)
+
+
+async def reset_password(db: aiosqlite.Connection, user_id: int, password: str) -> User:
+    """Set a user's password by id; their sessions end."""
+    user = await _existing(db, user_id)
+    return await set_password(db, user.username, password)
+
+
+async def delete_user(db: aiosqlite.Connection, user_id: int) -> User:
+    """Delete a user and their lists (not the songs); never the last admin."""
+    user = await _existing(db, user_id)
+    if user.is_admin and await count_admins(db) <= 1:
+        raise _last_admin()
+    await db.execute("DELETE FROM users WHERE id = ?", (user_id,))
+    await db.commit()
+    return user

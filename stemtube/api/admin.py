@@ -1,0 +1,283 @@
+"""Admin routes: users, and the library's storage seen from above.
+
+Every route here answers 403 to a user who is not an admin. The rules about
+users (the last admin stays) live in ``stemtube.users``, shared with the
+command line and the console.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from quart import Blueprint
+
+from stemtube import library, media, users
+from stemtube.api.common import ApiError, admin_required, caller, db, json_body, state
+from stemtube.api.downloads import delete_everywhere
+from stemtube.api.extractions import cancel_extraction_job
+from stemtube.api.lists import video_ids_body
+from stemtube.api.search import source_error
+from stemtube.providers import ProviderError
+
+log = logging.getLogger(__name__)
+bp = Blueprint("admin", __name__)
+
+_USER_ERROR_STATUS = {"USER_NOT_FOUND": 404, "USERNAME_TAKEN": 409, "LAST_ADMIN": 409}
+
+
+def _field(data: dict, name: str, kind: type, *, required: bool = True) -> Any:
+    value = data.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ApiError(
+            400,
+            "INVALID_FIELD",
+            f"{name} must be {kind.__name__.replace('str', 'text')}",
+        )
+    return value
+
+
+async def _user_call(action, *args, **kwargs):
+    """Run a ``stemtube.users`` action; its UserError as a fitting answer."""
+    try:
+        return await action(db(), *args, **kwargs)
+    except users.UserError as exc:
+        status = _USER_ERROR_STATUS.get(exc.code, 400)
+        raise ApiError(status, exc.code, exc.message) from None
+
+
+# Users.
+
+
+@bp.post("/admin/add_user")
+@admin_required
+async def add_user():
+    data = await json_body()
+    username = _field(data, "username", str)
+    password = _field(data, "password", str)
+    is_admin = _field(data, "is_admin", bool, required=False) or False
+    user = await _user_call(users.create_user, username, password, is_admin=is_admin)
+    log.info("admin %s added user %s", caller().username, user.username)
+    return {"success": True, "user_id": user.id, "username": user.username}
+
+
+@bp.post("/admin/edit_user")
+@admin_required
+async def edit_user():
+    data = await json_body()
+    user = await _user_call(
+        users.edit_user,
+        _field(data, "user_id", int),
+        username=_field(data, "username", str, required=False),
+        is_admin=_field(data, "is_admin", bool, required=False),
+    )
+    log.info("admin %s edited user %s", caller().username, user.username)
+    return {"success": True, "username": user.username, "is_admin": user.is_admin}
+
+
+@bp.post("/admin/reset_password")
+@admin_required
+async def reset_password():
+    data = await json_body()
+    user = await _user_call(
+        users.reset_password,
+        _field(data, "user_id", int),
+        _field(data, "new_password", str),
+    )
+    log.info("admin %s reset the password of %s", caller().username, user.username)
+    return {"success": True}
+
+
+@bp.post("/admin/delete_user")
+@admin_required
+async def delete_user():
+    """Delete a user and their lists; their private uploads nobody else has go."""
+    user_id = _field(await json_body(), "user_id", int)
+    async with state().queue_lock:
+        own_uploads = [
+            d
+            for d in await library.user_downloads(db(), user_id)
+            if d["source"] == "upload" and d["created_by"] == user_id
+        ]
+        user = await _user_call(users.delete_user, user_id)
+        for download in own_uploads:
+            if not await library.download_user_ids(db(), download["id"]):
+                await delete_everywhere(download)
+    log.warning("admin %s deleted user %s", caller().username, user.username)
+    return {"success": True, "deleted_user": user.username}
+
+
+@bp.get("/admin/users")
+@admin_required
+async def list_users():
+    return {
+        "users": [
+            {"id": u.id, "username": u.username, "is_admin": u.is_admin}
+            for u in await users.list_users(db())
+        ]
+    }
+
+
+# Storage.
+
+
+async def _any_download(video_id: str) -> dict:
+    download = await library.find_download(db(), video_id)
+    if download is None or download["status"] == library.PROCESSING:
+        raise ApiError(404, "DOWNLOAD_NOT_FOUND", "Download not found")
+    return download
+
+
+@bp.get("/api/admin/cleanup/downloads")
+@admin_required
+async def all_downloads():
+    data_dir = state().settings.data_dir
+    result = []
+    for download in await library.all_downloads(db()):
+        folder = library.download_dir(data_dir, download["id"])
+        result.append(
+            {
+                "global_download_id": download["id"],
+                "video_id": download["video_id"],
+                "title": download["title"],
+                "source": download["source"],
+                "status": download["status"],
+                "file_size": download["file_size"],
+                "size_on_disk": await asyncio.to_thread(_size_of, folder),
+                "extractions": download["extractions"],
+                "users_with_access": await library.usernames_listing(
+                    db(), download["id"]
+                ),
+            }
+        )
+    return {"downloads": result}
+
+
+def _size_of(folder) -> int:
+    """Bytes of the files under ``folder`` (links not followed)."""
+    if not folder.is_dir():
+        return 0
+    return sum(p.lstat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+@bp.get("/api/admin/cleanup/storage-stats")
+@admin_required
+async def storage_stats():
+    data_dir = state().settings.data_dir
+    counts = await library.storage_counts(db())
+    total = await asyncio.to_thread(_size_of, data_dir / "media")
+    return {
+        "total_downloads": counts["downloads"],
+        "total_extractions": counts["extractions"],
+        "total_size_bytes": total,
+        "total_size_gb": round(total / 2**30, 3),
+        "downloads_by_user": counts["by_user"],
+    }
+
+
+@bp.delete("/api/admin/cleanup/downloads/<video_id>")
+@admin_required
+async def delete_download(video_id: str):
+    download = await _any_download(video_id)
+    async with state().queue_lock:
+        deleted = await delete_everywhere(download)
+    return {"success": True, "deleted_files": deleted}
+
+
+@bp.post("/api/admin/cleanup/downloads/<video_id>/reload")
+@admin_required
+async def reload_metadata(video_id: str):
+    """Read title, author and duration again: from the site, and the file."""
+    download = await _any_download(video_id)
+    if download["status"] != library.COMPLETED:
+        raise ApiError(409, "DOWNLOAD_NOT_READY", "The song is not downloaded yet.")
+    fields: dict[str, Any] = {}
+    source = state().registry.sources.get(download["source"])
+    if source is not None and hasattr(source, "video_info"):
+        try:
+            info = await asyncio.to_thread(source.video_info, video_id)
+        except ProviderError as exc:
+            raise source_error(exc) from None
+        fields.update(title=info["title"], author=info["author"])
+        if info["thumbnails"]:
+            fields["thumbnail_url"] = info["thumbnails"][0]["url"]
+    path = state().settings.data_dir / (download["file_path"] or "")
+    try:
+        probed = await asyncio.to_thread(media.probe, path)
+    except (ProviderError, OSError):
+        raise ApiError(
+            409, "FILE_MISSING", "The song's file is missing or unreadable."
+        ) from None
+    fields.update(duration=probed.duration, sample_rate=probed.sample_rate)
+    fields["channels"] = probed.channels
+    if download["source"] == "upload" and probed.title:
+        fields.update(title=probed.title, author=probed.artist)
+    await library.update_download(db(), download["id"], **fields)
+    return {
+        "success": True,
+        "updated_metadata": {
+            k: fields[k] for k in ("title", "author", "duration") if k in fields
+        },
+    }
+
+
+async def _reset_extractions(download: dict) -> list[int]:
+    """Delete a download's extractions and stems so they can be made again."""
+    extractions = await library.download_extractions(db(), download["id"])
+    for extraction in extractions:
+        await cancel_extraction_job(extraction["id"])
+        await library.delete_extraction(db(), state().settings.data_dir, extraction)
+    return [e["id"] for e in extractions]
+
+
+@bp.post("/api/admin/cleanup/downloads/<int:global_download_id>/reset-extraction")
+@admin_required
+async def reset_extraction_by_id(global_download_id: int):
+    download = await library.get_download(db(), global_download_id)
+    if download is None:
+        raise ApiError(404, "DOWNLOAD_NOT_FOUND", "Download not found")
+    async with state().queue_lock:
+        reset = await _reset_extractions(download)
+    return {
+        "success": True,
+        "extraction_id": max(reset) if reset else None,
+        "reset_count": len(reset),
+    }
+
+
+@bp.post("/api/admin/cleanup/downloads/<video_id>/reset-extraction")
+@admin_required
+async def reset_extraction_by_video(video_id: str):
+    download = await _any_download(video_id)
+    async with state().queue_lock:
+        reset = await _reset_extractions(download)
+    return {"success": True, "reset_count": len(reset)}
+
+
+@bp.post("/api/admin/cleanup/downloads/bulk-delete")
+@admin_required
+async def bulk_delete():
+    deleted = files = 0
+    async with state().queue_lock:
+        for video_id in await video_ids_body():
+            download = await library.find_download(db(), video_id)
+            if download is None or download["status"] == library.PROCESSING:
+                continue
+            files += await delete_everywhere(download)
+            deleted += 1
+    return {"success": True, "deleted_count": deleted, "total_files_deleted": files}
+
+
+@bp.post("/api/admin/cleanup/downloads/bulk-reset")
+@admin_required
+async def bulk_reset():
+    count = 0
+    async with state().queue_lock:
+        for video_id in await video_ids_body():
+            download = await library.find_download(db(), video_id)
+            if download is not None and await _reset_extractions(download):
+                count += 1
+    return {"success": True, "reset_count": count}
