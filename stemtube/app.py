@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from stemtube import db as database
-from stemtube import library, users
+from stemtube import library, server_config, users
 from stemtube.api import (
     admin,
     auth,
@@ -26,6 +26,7 @@ from stemtube.api import (
     extractions,
     files,
     lists,
+    logs,
     pages,
     search,
     shared_library,
@@ -135,6 +136,7 @@ def create_app(
         lists.bp,
         shared_library.bp,
         admin.bp,
+        logs.bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -163,6 +165,7 @@ def create_app(
     @app.before_serving
     async def open_resources() -> None:
         st.db = await database.connect(settings.data_dir / "stemtube.db")
+        st.runtime = await server_config.load(st.db, settings)
         removed = await library.remove_unfinished_downloads(st.db, settings.data_dir)
         if removed:
             log.warning("removed %d half-stored uploads left by a crash", removed)

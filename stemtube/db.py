@@ -101,6 +101,13 @@ MIGRATIONS: list[str] = [
     ALTER TABLE downloads ADD COLUMN error_code TEXT;
     ALTER TABLE downloads ADD COLUMN extra TEXT NOT NULL DEFAULT '{}';
     """,
+    # 3: settings admins change from the browser.
+    """
+    CREATE TABLE config (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 ]
 
 

@@ -1,12 +1,21 @@
-"""``GET /api/config``: what this server offers and runs on."""
+"""Configuration: what this server offers and runs on, and what admins change."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import shutil
+
 from quart import Blueprint
 
-from stemtube.api.common import state
+from stemtube import media, server_config
+from stemtube.api.common import ApiError, admin_required, caller, db, json_body, state
 
+log = logging.getLogger(__name__)
 bp = Blueprint("config", __name__)
+
+#: The keys of POST /api/config; browser logging has routes of its own.
+GENERAL_KEYS = ("default_model", "default_chord_backend")
 
 
 def gpu_facts() -> tuple[bool, str | None]:
@@ -18,6 +27,11 @@ def gpu_facts() -> tuple[bool, str | None]:
     return torch.cuda.is_available(), torch.version.cuda
 
 
+def chord_backends() -> list[str]:
+    # TODO: chord backends arrive with the chords plugins (their own issue).
+    return []
+
+
 @bp.get("/api/config")
 async def get_config():
     st = state()
@@ -26,11 +40,97 @@ async def get_config():
     return {
         "models": list(models),
         "model_stems": models,
-        # TODO: chord backends arrive with the chords plugins.
-        "chord_backends": [],
-        "default_model": st.settings.separation.default_model,
-        "default_chord_backend": None,
+        "chord_backends": chord_backends(),
+        "default_model": st.runtime["default_model"],
+        "default_chord_backend": st.runtime["default_chord_backend"],
         "gpu_available": gpu,
         "cuda_version": cuda,
         "max_upload_mb": st.settings.storage.max_upload_mb,
     }
+
+
+async def apply_changes(data: dict, keys: dict[str, str]) -> dict:
+    """Check ``data`` (API name -> value), store it and apply it at once.
+
+    ``keys`` maps the API's names to ``server_config`` keys; any other name
+    is refused, and nothing is stored unless every value is right.
+    """
+    st = state()
+    unknown = sorted(set(data) - set(keys))
+    if unknown or not data:
+        raise ApiError(
+            400,
+            "UNKNOWN_SETTING",
+            f"Unknown setting(s): {', '.join(u[:40] for u in unknown)}; "
+            f"known: {', '.join(keys)}"
+            if unknown
+            else f"Send at least one of: {', '.join(keys)}",
+        )
+    checks = server_config.checkers(list(st.registry.models()), chord_backends())
+    changes = {}
+    for name, value in data.items():
+        try:
+            changes[keys[name]] = checks[keys[name]](value)
+        except server_config.ConfigValueError as exc:
+            raise ApiError(400, exc.code, f"{name}: {exc.message}") from None
+    await server_config.store(db(), changes)
+    st.runtime.update(changes)
+    log.info("admin %s changed %s", caller().username, ", ".join(changes))
+    return changes
+
+
+@bp.post("/api/config")
+@admin_required
+async def set_config():
+    await apply_changes(await json_body(), {k: k for k in GENERAL_KEYS})
+    return {"success": True, **{k: state().runtime[k] for k in GENERAL_KEYS}}
+
+
+_LOGGING_KEYS = {"enabled": "browser_logging_enabled", "log_level": "browser_log_level"}
+
+
+@bp.get("/api/config/browser-logging")
+async def get_browser_logging():
+    runtime = state().runtime
+    return {name: runtime[key] for name, key in _LOGGING_KEYS.items()}
+
+
+@bp.post("/api/config/browser-logging")
+@admin_required
+async def set_browser_logging():
+    await apply_changes(await json_body(), _LOGGING_KEYS)
+    runtime = state().runtime
+    return {"success": True, **{n: runtime[k] for n, k in _LOGGING_KEYS.items()}}
+
+
+def _ffmpeg_facts() -> dict:
+    exe = media.ffmpeg_executable()
+    if exe is None:
+        return {"installed": False, "version": None, "source": None}
+    source = "system" if shutil.which("ffmpeg") == exe else "bundled"
+    return {"installed": True, "version": media.ffmpeg_version(), "source": source}
+
+
+@bp.get("/api/config/ffmpeg/check")
+async def check_ffmpeg():
+    """The ffmpeg program StemTube uses: the system's, else imageio-ffmpeg's."""
+    return await asyncio.to_thread(_ffmpeg_facts)
+
+
+@bp.post("/api/config/ffmpeg/download")
+@admin_required
+async def download_ffmpeg():
+    """Make an ffmpeg available without a system package.
+
+    StemTube's own dependency imageio-ffmpeg carries one, so there is
+    nothing to fetch: this answers which one is used, or why none is.
+    """
+    facts = await asyncio.to_thread(_ffmpeg_facts)
+    if not facts["installed"]:
+        raise ApiError(
+            503,
+            "FFMPEG_UNAVAILABLE",
+            "No ffmpeg program was found and imageio-ffmpeg's is missing on this "
+            "platform; install ffmpeg with the system's package manager.",
+        )
+    return {"success": True, **facts}

@@ -32,7 +32,7 @@ async def start_extraction():
         raise ApiError(400, "MISSING_VIDEO_ID", "Missing required parameter: video_id")
     model = data.get("model")
     if model is None or model == "":
-        model = st.settings.separation.default_model
+        model = st.runtime["default_model"]
     elif not isinstance(model, str):
         raise ApiError(400, "INVALID_MODEL", "model must be a model name (a string)")
     models = st.registry.models()

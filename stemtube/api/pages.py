@@ -22,7 +22,7 @@ async def index():
         user=_user(),
         max_upload_mb=st.settings.storage.max_upload_mb,
         models=st.registry.models(),
-        default_model=st.settings.separation.default_model,
+        default_model=st.runtime["default_model"],
     )
 
 

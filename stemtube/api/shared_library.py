@@ -77,7 +77,7 @@ async def add_extraction(global_download_id: int):
             + (f" with {model[:64]}" if model else "")
             + "; start one instead.",
         )
-    default = state().settings.separation.default_model
+    default = state().runtime["default_model"]
     chosen = next((e for e in done if e["model"] == default), done[0])
     await library.link_download(db(), caller().id, download["id"])
     await library.link_extraction(db(), caller().id, chosen["id"])

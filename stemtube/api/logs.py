@@ -1,0 +1,117 @@
+"""Logs: errors sent by browsers, and the server's log files for admins."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from datetime import timedelta
+from pathlib import Path
+
+from quart import Blueprint, request, send_file
+from quart_rate_limiter import rate_limit
+
+from stemtube.api.common import ApiError, admin_required, caller, json_body, state
+from stemtube.logs import log_dir
+from stemtube.server_config import LOG_LEVELS
+
+log = logging.getLogger(__name__)
+browser_log = logging.getLogger("stemtube.browser")
+bp = Blueprint("logs", __name__)
+
+LIMITS = {"message": 2000, "url": 500, "stack": 8000}
+MAX_LINES = 10_000
+
+
+def _clean(value: object, limit: int) -> str:
+    """Text for one log line: no line breaks that could fake other lines."""
+    text = value if isinstance(value, str) else ""
+    return text[:limit].replace("\r", "\\r").replace("\n", "\\n")
+
+
+@bp.post("/api/logs/browser")
+@rate_limit(60, timedelta(minutes=1))
+async def browser_event():
+    runtime = state().runtime
+    data = await json_body()
+    level = data.get("level", "ERROR")
+    if not isinstance(level, str) or level.upper() not in LOG_LEVELS:
+        raise ApiError(
+            400, "INVALID_LEVEL", f"level must be one of {', '.join(LOG_LEVELS)}"
+        )
+    number = logging.getLevelName(level.upper())
+    wanted = logging.getLevelName(runtime["browser_log_level"])
+    if not runtime["browser_logging_enabled"] or number < wanted:
+        return {"success": True, "logged": False}
+    browser_log.log(
+        number,
+        "%s at %s: %s | %s",
+        caller().username,
+        _clean(data.get("url"), LIMITS["url"]),
+        _clean(data.get("message"), LIMITS["message"]),
+        _clean(data.get("stack"), LIMITS["stack"]),
+    )
+    return {"success": True, "logged": True}
+
+
+def _log_files() -> dict[str, Path]:
+    """The log folder's files by name (rotated ones included)."""
+    folder = log_dir(state().settings)
+    if not folder.is_dir():
+        return {}
+    return {
+        p.name: p
+        for p in sorted(folder.iterdir())
+        if p.is_file() and not p.is_symlink()
+    }
+
+
+def _log_file(filename: str) -> Path:
+    """A file of the log folder by its exact name; anything else is a 404."""
+    path = _log_files().get(filename)
+    if path is None:
+        log.warning(
+            "admin %s asked for a log file that is not there: %r",
+            caller().username,
+            filename[:100],
+        )
+        raise ApiError(404, "LOG_NOT_FOUND", "No log file of that name")
+    return path
+
+
+@bp.get("/api/logs/list")
+@admin_required
+async def list_logs():
+    return {
+        "logs": [
+            {
+                "filename": name,
+                "size": path.stat().st_size,
+                "modified": time.strftime(
+                    "%Y-%m-%dT%H:%M:%S", time.gmtime(path.stat().st_mtime)
+                ),
+            }
+            for name, path in _log_files().items()
+        ]
+    }
+
+
+@bp.get("/api/logs/view/<filename>")
+@admin_required
+async def view_log(filename: str):
+    path = _log_file(filename)
+    raw = request.args.get("lines", "100")
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LINES:
+        raise ApiError(400, "INVALID_LINES", f"lines must be 1 to {MAX_LINES}")
+    with open(path, encoding="utf-8", errors="replace") as f:
+        last = deque(f, maxlen=int(raw))
+    return {"filename": filename, "content": "".join(last), "lines_shown": len(last)}
+
+
+@bp.get("/api/logs/download/<filename>")
+@admin_required
+async def download_log(filename: str):
+    path = _log_file(filename)
+    return await send_file(
+        path, mimetype="text/plain", as_attachment=True, attachment_filename=filename
+    )
