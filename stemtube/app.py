@@ -30,6 +30,7 @@ from stemtube.api import (
     pages,
     search,
     shared_library,
+    storage,
 )
 from stemtube.api.common import ApiError, AppState
 from stemtube.config import ServerSettings, Settings, prepare_data_dir
@@ -137,6 +138,7 @@ def create_app(
         shared_library.bp,
         admin.bp,
         logs.bp,
+        storage.bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -177,11 +177,20 @@ async def extracted_stem(extraction_id: int, stem_name: str):
     )
     if not path.is_file():
         raise ApiError(404, "STEM_NOT_FOUND", "The stem file is missing")
+    return await send_ranged(path, "audio/wav")
+
+
+async def send_ranged(path: Path, mimetype: str, *, attachment_name: str | None = None):
+    """The file with byte ranges (206, Content-Range), kept out of shared caches."""
     size = path.stat().st_size
     span = requested_span(size)
     # Ranges are handled here: Quart's own handling fails on suffix ranges.
     response = await send_file(
-        path, mimetype="audio/wav", conditional="Range" not in request.headers
+        path,
+        mimetype=mimetype,
+        conditional="Range" not in request.headers,
+        as_attachment=attachment_name is not None,
+        attachment_filename=attachment_name,
     )
     if span is not None:
         start, stop = span
