@@ -205,3 +205,28 @@ async def delete_extraction(extraction_id: int):
         deleted,
     )
     return {"success": True, "deleted_files": deleted}
+
+
+@bp.get("/api/extractions/<int:extraction_id>/lyrics")
+async def get_lyrics(extraction_id: int):
+    await visible_extraction(extraction_id)
+    # TODO: lyrics are stored once the lyric engines exist (the lyrics issue).
+    return {"lyrics": [], "available": False}
+
+
+@bp.post("/api/extractions/<int:extraction_id>/chords/regenerate")
+async def regenerate_chords(extraction_id: int):
+    await visible_extraction(extraction_id)
+    # TODO: runs a chord backend once the chords plugins exist (the chords issue).
+    raise ApiError(
+        503, "CHORDS_UNAVAILABLE", "No chord backend is installed on this server yet."
+    )
+
+
+@bp.post("/api/extractions/<int:extraction_id>/lyrics/generate")
+async def generate_lyrics(extraction_id: int):
+    await visible_extraction(extraction_id)
+    # TODO: runs a lyric engine once the lyrics plugins exist (the lyrics issue).
+    raise ApiError(
+        503, "LYRICS_UNAVAILABLE", "No lyric engine is installed on this server yet."
+    )

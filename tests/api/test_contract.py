@@ -1,0 +1,180 @@
+"""The API contract: every route of the reference, and who may call it.
+
+The table is the reference's list of 67 HTTP routes (method, path, admin
+only), so a route that goes missing or loses its admin check fails here.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from support import TEST_DATA, extract
+
+ROUTES = [
+    ("POST", "/login", False),
+    ("GET", "/logout", False),
+    ("GET", "/", False),
+    ("GET", "/mobile", False),
+    ("GET", "/mixer", False),
+    ("GET", "/admin", True),
+    ("GET", "/admin/embedded", True),
+    ("GET", "/admin/mobile-settings", True),
+    ("GET", "/api/search", False),
+    ("GET", "/api/video/<video_id>", False),
+    ("GET", "/api/downloads", False),
+    ("GET", "/api/downloads/<download_id>", False),
+    ("GET", "/api/downloads/<video_id>/extraction-status", False),
+    ("POST", "/api/downloads", False),
+    ("DELETE", "/api/downloads/<download_id>", False),
+    ("POST", "/api/downloads/<download_id>/retry", False),
+    ("DELETE", "/api/downloads/<download_id>/delete", True),
+    ("DELETE", "/api/downloads/clear-all", False),
+    ("GET", "/api/extractions", False),
+    ("GET", "/api/extractions/<extraction_id>", False),
+    ("POST", "/api/extractions", False),
+    ("DELETE", "/api/extractions/<extraction_id>", False),
+    ("POST", "/api/extractions/<extraction_id>/retry", False),
+    ("DELETE", "/api/extractions/<extraction_id>/delete", True),
+    ("POST", "/api/extractions/<extraction_id>/create-zip", False),
+    ("GET", "/api/extractions/<extraction_id>/lyrics", False),
+    ("POST", "/api/extractions/<extraction_id>/chords/regenerate", False),
+    ("POST", "/api/extractions/<extraction_id>/lyrics/generate", False),
+    ("DELETE", "/api/user/downloads/<video_id>/remove-from-list", False),
+    ("DELETE", "/api/user/extractions/<video_id>/remove-from-list", False),
+    ("POST", "/api/user/downloads/bulk-remove-from-list", False),
+    ("POST", "/api/user/extractions/bulk-remove-from-list", False),
+    ("DELETE", "/api/user/downloads/<video_id>/force-remove", True),
+    ("POST", "/api/user/cleanup/comprehensive", False),
+    ("GET", "/api/user/disclaimer-status", False),
+    ("POST", "/api/user/accept-disclaimer", False),
+    ("POST", "/admin/add_user", True),
+    ("POST", "/admin/edit_user", True),
+    ("POST", "/admin/reset_password", True),
+    ("POST", "/admin/delete_user", True),
+    ("GET", "/api/admin/cleanup/downloads", True),
+    ("GET", "/api/admin/cleanup/storage-stats", True),
+    ("DELETE", "/api/admin/cleanup/downloads/<video_id>", True),
+    ("POST", "/api/admin/cleanup/downloads/<video_id>/reload", True),
+    (
+        "POST",
+        "/api/admin/cleanup/downloads/<int:global_download_id>/reset-extraction",
+        True,
+    ),
+    ("POST", "/api/admin/cleanup/downloads/<video_id>/reset-extraction", True),
+    ("POST", "/api/admin/cleanup/downloads/bulk-delete", True),
+    ("POST", "/api/admin/cleanup/downloads/bulk-reset", True),
+    ("GET", "/api/config", False),
+    ("POST", "/api/config", True),
+    ("GET", "/api/config/ffmpeg/check", False),
+    ("POST", "/api/config/ffmpeg/download", True),
+    ("GET", "/api/config/browser-logging", False),
+    ("POST", "/api/config/browser-logging", True),
+    ("POST", "/api/open-folder", False),
+    ("POST", "/api/upload-file", False),
+    ("GET", "/api/download-file", False),
+    ("GET", "/api/stream-audio", False),
+    ("POST", "/api/list-files", False),
+    ("GET", "/api/extracted_stems/<extraction_id>/<stem_name>", False),
+    ("GET", "/api/library", False),
+    ("POST", "/api/library/<int:global_download_id>/add-download", False),
+    ("POST", "/api/library/<int:global_download_id>/add-extraction", False),
+    ("POST", "/api/logs/browser", False),
+    ("GET", "/api/logs/list", True),
+    ("GET", "/api/logs/view/<filename>", True),
+    ("GET", "/api/logs/download/<filename>", True),
+]
+
+#: Pages of the full interface, a later issue.
+# TODO: /mobile and the admin pages come with the browser interface issue.
+NOT_YET = {"/mobile", "/admin", "/admin/embedded", "/admin/mobile-settings"}
+PUBLIC = {"/login", "/logout"}
+
+
+def _shape(path: str) -> str:
+    return re.sub(r"<(?:int:)?[^>]+>", "<>", path)
+
+
+def test_the_table_holds_every_route_of_the_reference():
+    assert len(ROUTES) == 67
+    assert len({(m, p) for m, p, _ in ROUTES}) == 67
+
+
+def test_the_server_has_every_route_of_the_reference(live_server):
+    served = {
+        (method, _shape(rule.rule))
+        for rule in live_server.app.quart.url_map.iter_rules()
+        for method in rule.methods
+    }
+    missing = [
+        (method, path)
+        for method, path, _ in ROUTES
+        if (method, _shape(path)) not in served and path not in NOT_YET
+    ]
+    assert missing == []
+
+
+def _concrete(path: str, ids: dict[str, str]) -> str:
+    return re.sub(r"<(?:int:)?([^>]+)>", lambda m: ids.get(m.group(1), "1"), path)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [(m, p) for m, p, admin in ROUTES if admin and p not in NOT_YET],
+)
+async def test_admin_routes_refuse_a_user_with_403(live_server, method, path):
+    await live_server.add_user("alice")
+    alice = await live_server.login("alice")
+    async with alice.request(method, _concrete(path, {}), json={}) as answer:
+        assert answer.status == 403, (method, path)
+        assert (await answer.json())["code"] == "ADMIN_REQUIRED"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [(m, p) for m, p, _ in ROUTES if p not in NOT_YET | PUBLIC],
+)
+async def test_every_route_needs_a_session(live_server, method, path):
+    anonymous = live_server.session()
+    async with anonymous.request(
+        method, _concrete(path, {}), json={}, headers={"Accept": "application/json"}
+    ) as answer:
+        assert answer.status == 401, (method, path)
+        assert (await answer.json())["code"] == "AUTH_REQUIRED"
+
+
+#: Routes naming an item, with what a user B may try on user A's item.
+ITEM_ROUTES = [
+    (m, p)
+    for m, p, admin in ROUTES
+    if not admin
+    and re.search(r"<(download_id|video_id|extraction_id)>", p)
+    and not p.startswith("/api/video/")  # YouTube's details, not a list item
+]
+
+
+async def test_user_b_can_touch_none_of_user_as_items(live_server):
+    await live_server.add_user("alice")
+    await live_server.add_user("bob")
+    alice = await live_server.login("alice")
+    bob = await live_server.login("bob")
+    item, extraction_id = await extract(live_server, alice, "robin.ogg")
+    ids = {
+        "download_id": str(item["global_download_id"]),
+        "video_id": item["video_id"],
+        "extraction_id": str(extraction_id),
+        "stem_name": "vocals",
+    }
+    assert len(ITEM_ROUTES) == 14
+
+    for method, path in ITEM_ROUTES:
+        async with bob.request(method, _concrete(path, ids), json={}) as answer:
+            assert answer.status == 404, (method, path, answer.status)
+
+    # Alice still has all of it.
+    async with alice.get(f"/api/extractions/{extraction_id}") as answer:
+        assert (await answer.json())["status"] == "completed"
+    async with alice.get(f"/api/extracted_stems/{extraction_id}/vocals") as answer:
+        assert answer.status == 200
+    assert (TEST_DATA / "real" / "robin.ogg").is_file()
