@@ -92,26 +92,30 @@ async def test_stems_need_the_extraction_not_only_the_song(live_server, bob, son
         assert answer.status == 404
 
 
-@pytest.mark.parametrize(
-    ("path", "status"),
-    [
-        ("stemtube.db", 403),
-        ("secret_key", 403),
-        ("media/1/../../stemtube.db", 403),
-        ("../../../../etc/passwd", 403),
-        ("/etc/passwd", 403),
-        ("media%2F1%2F..%2F..%2Fstemtube.db", 403),
-        ("media/1/.incoming", 404),
-        ("media/999/source.ogg", 404),
-        ("media", 404),
-        ("", 400),
-    ],
-)
-async def test_paths_out_of_an_item_are_refused(alice, song, path, status):
-    for route in ("/api/download-file", "/api/stream-audio"):
-        async with alice.get(route, params={"path": path}) as answer:
-            assert answer.status == status, (route, path)
-            assert "code" in await answer.json()
+#: (path, status) pairs that must all be refused; one song serves them all.
+ATTACKS = [
+    ("stemtube.db", 403),
+    ("secret_key", 403),
+    ("media/1/../../stemtube.db", 403),
+    ("../../../../etc/passwd", 403),
+    ("/etc/passwd", 403),
+    ("media%2F1%2F..%2F..%2Fstemtube.db", 403),
+    ("media/1/.incoming", 404),
+    ("media/999/source.ogg", 404),
+    ("media", 404),
+    ("logs/stemtube.log", 403),
+    ("", 400),
+]
+
+
+async def test_paths_out_of_an_item_are_refused(alice, song):
+    for path, status in ATTACKS:
+        for route in ("/api/download-file", "/api/stream-audio"):
+            async with alice.get(route, params={"path": path}) as answer:
+                assert answer.status == status, (route, path)
+                assert "code" in await answer.json()
+        async with alice.post("/api/list-files", json={"path": path}) as answer:
+            assert answer.status == status, ("list-files", path)
 
 
 async def test_a_link_out_of_the_data_folder_is_refused(live_server, alice, song):
