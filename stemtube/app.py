@@ -13,11 +13,12 @@ import socketio
 from quart import Quart, g, jsonify, redirect, request
 from quart_auth import QuartAuth, current_user
 from quart_rate_limiter import RateLimiter
+from quart_schema import QuartSchema
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from stemtube import __version__, library, server_config, users
 from stemtube import db as database
-from stemtube import library, server_config, users
 from stemtube.api import (
     admin,
     auth,
@@ -123,6 +124,17 @@ def create_app(
     )
     auth_ext = QuartAuth(app)
     RateLimiter(app, key_function=client_address_key(settings.server))
+    # The OpenAPI document; the docs page is ours (/docs), with vendored
+    # Swagger UI, since quart-schema's pages load scripts from a CDN.
+    # TODO: request and response models per route, validated by quart-schema.
+    QuartSchema(
+        app,
+        openapi_path="/openapi.json",
+        swagger_ui_path=None,
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+        info={"title": "StemTube", "version": __version__},
+    )
     st = AppState(settings=settings, registry=registry)
     app.extensions["stemtube"] = st
 
@@ -219,6 +231,8 @@ def _install_request_hooks(app: Quart, st: AppState) -> None:
 
         g.user = await users.user_from_auth_id(st.db, current_user.auth_id)
         if view is None or getattr(view, "stemtube_public", False):
+            return None
+        if request.endpoint == "openapi":  # quart-schema's; the API is no secret
             return None
         if request.endpoint == "static":
             return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from quart import Blueprint, render_template, request
 
-from stemtube.api.common import caller, state
+from stemtube.api.common import caller, public, state
 
 bp = Blueprint("pages", __name__)
 
@@ -30,3 +30,10 @@ async def index():
 async def mixer():
     download_id = request.args.get("download_id", "")
     return await render_template("mixer.html", user=_user(), download_id=download_id)
+
+
+@bp.get("/docs")
+@public
+async def api_docs():
+    """The API's documentation, drawn from /openapi.json."""
+    return await render_template("api-docs.html")

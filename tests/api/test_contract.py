@@ -178,3 +178,22 @@ async def test_user_b_can_touch_none_of_user_as_items(live_server):
     async with alice.get(f"/api/extracted_stems/{extraction_id}/vocals") as answer:
         assert answer.status == 200
     assert (TEST_DATA / "real" / "robin.ogg").is_file()
+
+
+async def test_the_openapi_document_describes_every_route(live_server):
+    anonymous = live_server.session()
+    async with anonymous.get("/openapi.json") as answer:
+        assert answer.status == 200
+        document = await answer.json()
+    described = {
+        (method.upper(), _shape(re.sub(r"{([^}]+)}", r"<\1>", path)))
+        for path, operations in document["paths"].items()
+        for method in operations
+    }
+    missing = [
+        (method, path)
+        for method, path, _ in ROUTES
+        if (method, _shape(path)) not in described and path not in NOT_YET
+    ]
+    assert missing == []
+    assert document["info"]["title"] == "StemTube"

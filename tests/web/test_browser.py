@@ -139,3 +139,17 @@ async def test_a_user_finds_a_song_on_youtube_and_downloads_it(live_server, page
         assert await page.locator("#downloads-list li").count() == 1
         assert audio.fetches(FISHIN) == 1
     assert page.errors == []
+
+
+async def test_the_api_docs_page_lists_the_routes(live_server, page):
+    csp_errors = []
+    page.on(
+        "console",
+        lambda m: csp_errors.append(m.text) if "Content Security" in m.text else None,
+    )
+    await page.goto(live_server.url + "/docs")
+    await page.wait_for_selector(".opblock", timeout=30_000)
+    paths = await page.locator(".opblock-summary-path").all_inner_texts()
+    assert any("/api/downloads" in p for p in paths)
+    assert page.errors == []
+    assert not [e for e in csp_errors if "script" in e], csp_errors

@@ -41,3 +41,7 @@ vendor() {
 vendor socket.io-client@4.8.4 socket.io-client \
     dist/socket.io.esm.min.js \
     dist/socket.io.esm.min.js.map
+
+vendor swagger-ui-dist@5.35.0 swagger-ui \
+    swagger-ui-bundle.js \
+    swagger-ui.css
