@@ -42,10 +42,12 @@ def checkers(models: list[str], chord_backends: list[str]) -> dict[str, Callable
     """key -> function that returns the value to store or raises."""
 
     def model(value: Any) -> str:
+        if not isinstance(value, str):
+            raise ConfigValueError("INVALID_VALUE", "must be a model name (text)")
         if value not in models:
             raise ConfigValueError(
                 "UNKNOWN_MODEL",
-                f"default_model must be one of: {', '.join(models) or 'none loaded'}",
+                f"must be one of: {', '.join(models) or 'none loaded'}",
             )
         return value
 
@@ -53,8 +55,7 @@ def checkers(models: list[str], chord_backends: list[str]) -> dict[str, Callable
         if value is not None and value not in chord_backends:
             raise ConfigValueError(
                 "UNKNOWN_CHORD_BACKEND",
-                "default_chord_backend must be one of: "
-                f"{', '.join(chord_backends) or 'none loaded'}",
+                f"must be one of: {', '.join(chord_backends) or 'none loaded'}",
             )
         return value
 

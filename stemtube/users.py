@@ -185,16 +185,17 @@ async def disclaimer_accepted_at(db: aiosqlite.Connection, user_id: int) -> str 
     return row[0] if row else None
 
 
-async def count_admins(db: aiosqlite.Connection) -> int:
-    (count,) = await fetch_row(db, "SELECT COUNT(*) FROM users WHERE is_admin = 1")
-    return count
-
-
 async def _existing(db: aiosqlite.Connection, user_id: int) -> User:
-    user = await get_user(db, user_id)
+    user = await get_user(db, user_id) if 0 < user_id < 2**63 else None
     if user is None:
         raise UserError("USER_NOT_FOUND", f"There is no user with id {user_id}.")
     return user
+
+
+#: True when an admin other than the row's own user exists (in a WHERE).
+_OTHER_ADMINS = (
+    "EXISTS (SELECT 1 FROM users o WHERE o.is_admin = 1 AND o.id != users.id)"
+)
 
 
 def _last_admin() -> UserError:
@@ -215,18 +216,23 @@ async def edit_user(
     user = await _existing(db, user_id)
     new_name = check_username(username) if username is not None else user.username
     new_role = user.is_admin if is_admin is None else is_admin
-    if user.is_admin and not new_role and await count_admins(db) <= 1:
-        raise _last_admin()
     try:
-        await db.execute(
-            "UPDATE users SET username = ?, is_admin = ? WHERE id = ?",
-            (new_name, int(new_role), user_id),
-        )
+        # One statement, so two admins demoting each other at once cannot
+        # both pass the count.
+        async with db.execute(
+            "UPDATE users SET username = ?, is_admin = ? WHERE id = ? "
+            f"AND (? = 1 OR is_admin = 0 OR {_OTHER_ADMINS})",
+            (new_name, int(new_role), user_id, int(new_role)),
+        ) as cursor:
+            changed = cursor.rowcount
     except aiosqlite.IntegrityError:
         raise UserError(
             "USERNAME_TAKEN", f"The username {new_name!r} is taken."
         ) from None
     await db.commit()
+    if not changed:
+        await _existing(db, user_id)
+        raise _last_admin()
     return await _existing(db, user_id)
 
 
@@ -239,8 +245,13 @@ async def reset_password(db: aiosqlite.Connection, user_id: int, password: str) 
 async def delete_user(db: aiosqlite.Connection, user_id: int) -> User:
     """Delete a user and their lists (not the songs); never the last admin."""
     user = await _existing(db, user_id)
-    if user.is_admin and await count_admins(db) <= 1:
-        raise _last_admin()
-    await db.execute("DELETE FROM users WHERE id = ?", (user_id,))
+    async with db.execute(
+        f"DELETE FROM users WHERE id = ? AND (is_admin = 0 OR {_OTHER_ADMINS})",
+        (user_id,),
+    ) as cursor:
+        deleted = cursor.rowcount
     await db.commit()
+    if not deleted:
+        await _existing(db, user_id)
+        raise _last_admin()
     return user

@@ -32,12 +32,17 @@ def _field(data: dict, name: str, kind: type, *, required: bool = True) -> Any:
     if value is None and not required:
         return None
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ApiError(
-            400,
-            "INVALID_FIELD",
-            f"{name} must be {kind.__name__.replace('str', 'text')}",
-        )
+        what = {int: "a number", bool: "true or false", str: "text"}[kind]
+        raise ApiError(400, "INVALID_FIELD", f"{name} must be {what}")
     return value
+
+
+def _user_id(data: dict) -> int:
+    """``user_id`` of the body; one no row can have is a 404, as any unknown."""
+    user_id = _field(data, "user_id", int)
+    if library.as_row_id(user_id) is None:
+        raise ApiError(404, "USER_NOT_FOUND", "There is no such user.")
+    return user_id
 
 
 async def _user_call(action, *args, **kwargs):
@@ -70,7 +75,7 @@ async def edit_user():
     data = await json_body()
     user = await _user_call(
         users.edit_user,
-        _field(data, "user_id", int),
+        _user_id(data),
         username=_field(data, "username", str, required=False),
         is_admin=_field(data, "is_admin", bool, required=False),
     )
@@ -84,7 +89,7 @@ async def reset_password():
     data = await json_body()
     user = await _user_call(
         users.reset_password,
-        _field(data, "user_id", int),
+        _user_id(data),
         _field(data, "new_password", str),
     )
     log.info("admin %s reset the password of %s", caller().username, user.username)
@@ -95,7 +100,7 @@ async def reset_password():
 @admin_required
 async def delete_user():
     """Delete a user and their lists; their private uploads nobody else has go."""
-    user_id = _field(await json_body(), "user_id", int)
+    user_id = _user_id(await json_body())
     async with state().queue_lock:
         own_uploads = [
             d

@@ -12,6 +12,7 @@ import shutil
 import uuid
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import quote
 
 from quart import Blueprint, request, send_file
 from werkzeug.datastructures import ContentRange
@@ -180,18 +181,23 @@ async def extracted_stem(extraction_id: int, stem_name: str):
     return await send_ranged(path, "audio/wav")
 
 
+def content_disposition(filename: str) -> str:
+    """``attachment`` with an ASCII fallback and the UTF-8 name (RFC 6266)."""
+    fallback = filename.encode("ascii", "replace").decode().replace("?", "_")
+    fallback = fallback.replace("\\", "_").replace('"', "_")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+
+
 async def send_ranged(path: Path, mimetype: str, *, attachment_name: str | None = None):
     """The file with byte ranges (206, Content-Range), kept out of shared caches."""
     size = path.stat().st_size
     span = requested_span(size)
     # Ranges are handled here: Quart's own handling fails on suffix ranges.
     response = await send_file(
-        path,
-        mimetype=mimetype,
-        conditional="Range" not in request.headers,
-        as_attachment=attachment_name is not None,
-        attachment_filename=attachment_name,
+        path, mimetype=mimetype, conditional="Range" not in request.headers
     )
+    if attachment_name is not None:
+        response.headers["Content-Disposition"] = content_disposition(attachment_name)
     if span is not None:
         start, stop = span
         await response.response.make_conditional(start, stop)

@@ -97,15 +97,16 @@ async def force_remove(video_id: str):
     if download is None or download["status"] == library.PROCESSING:
         raise ApiError(404, "DOWNLOAD_NOT_FOUND", "Download not found")
     async with state().queue_lock:
-        await library.unlink_download(db(), caller().id, [download["id"]])
+        was_listed = await library.unlink_download(db(), caller().id, [download["id"]])
         others = await library.usernames_listing(db(), download["id"])
         if others:
             return {
                 "success": True,
                 "deleted_files": 0,
                 "kept_for_users": len(others),
-                "message": f"Removed from your list. The files stay: {len(others)} "
-                "other user(s) still have this song on their list.",
+                "message": ("Removed from your list. " if was_listed else "")
+                + f"The files stay: {len(others)} other user(s) still have this "
+                "song on their list.",
             }
         deleted = await delete_everywhere(download)
     return {"success": True, "deleted_files": deleted, "kept_for_users": 0}
@@ -157,7 +158,10 @@ async def comprehensive_cleanup():
 
 
 async def _remove_strays(download: dict) -> int:
-    """Remove files in a download's folder that belong to no item; count them."""
+    """Remove files in a download's folder that belong to no item; count them.
+
+    Hidden paths are work in progress and are left alone.
+    """
     data_dir = state().settings.data_dir
     folder = library.download_dir(data_dir, download["id"])
     if not folder.is_dir():
@@ -169,6 +173,8 @@ async def _remove_strays(download: dict) -> int:
     for path in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
         if path in keep or any(k in path.parents for k in keep):
             continue
+        if any(part.startswith(".") for part in path.relative_to(folder).parts):
+            continue  # work in progress (a download, stems being written)
         if path.is_symlink() or path.is_file():
             path.unlink()
             removed += 1

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 import time
+import unicodedata
 from collections import deque
 from datetime import timedelta
 from pathlib import Path
 
 from quart import Blueprint, request, send_file
+from quart_auth import current_user
 from quart_rate_limiter import rate_limit
 
 from stemtube.api.common import ApiError, admin_required, caller, json_body, state
+from stemtube.api.files import content_disposition
 from stemtube.logs import log_dir
 from stemtube.server_config import LOG_LEVELS
 
@@ -24,13 +27,27 @@ MAX_LINES = 10_000
 
 
 def _clean(value: object, limit: int) -> str:
-    """Text for one log line: no line breaks that could fake other lines."""
+    """Text for one log line: control characters escaped.
+
+    No line break can fake another line, and no terminal escape reaches an
+    admin who follows the log in a terminal.
+    """
     text = value if isinstance(value, str) else ""
-    return text[:limit].replace("\r", "\\r").replace("\n", "\\n")
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(ch) in ("Cc", "Zl", "Zp")
+        else ch
+        for ch in text[:limit]
+    )
+
+
+async def _per_user() -> str:
+    """Limit browser events per user: behind a proxy all share one address."""
+    return f"user:{current_user.auth_id or request.remote_addr}"
 
 
 @bp.post("/api/logs/browser")
-@rate_limit(60, timedelta(minutes=1))
+@rate_limit(60, timedelta(minutes=1), key_function=_per_user)
 async def browser_event():
     runtime = state().runtime
     data = await json_body()
@@ -112,6 +129,6 @@ async def view_log(filename: str):
 @admin_required
 async def download_log(filename: str):
     path = _log_file(filename)
-    return await send_file(
-        path, mimetype="text/plain", as_attachment=True, attachment_filename=filename
-    )
+    response = await send_file(path, mimetype="text/plain")
+    response.headers["Content-Disposition"] = content_disposition(filename)
+    return response

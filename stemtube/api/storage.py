@@ -35,6 +35,8 @@ bp = Blueprint("storage", __name__)
 
 MAX_PATH = 1024
 MAX_NAME = 120
+#: Bytes of a name in UTF-8; file systems allow 255 with the suffix.
+MAX_NAME_BYTES = 200
 _AUDIO_TYPES = {".ogg": "audio/ogg", ".opus": "audio/ogg", ".m4a": "audio/mp4"}
 
 
@@ -43,13 +45,17 @@ def safe_filename(title: str, suffix: str = "") -> str:
 
     Letters of every script are kept; control characters and ``/ \\ : * ? "
     < > |`` become spaces, trailing dots and spaces go (Windows drops
-    them), and the name is capped at 120 characters before ``suffix``.
+    them), and the name is capped at 120 characters (and 200 bytes in
+    UTF-8) before ``suffix``.
     """
     text = unicodedata.normalize("NFC", title or "")
     text = "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
     text = re.sub(r'[/\\:*?"<>|]+', " ", text)
     text = re.sub(r"\s+", " ", text).lstrip(". ").strip()
-    text = text[:MAX_NAME].rstrip(". ")
+    text = text[:MAX_NAME]
+    while len(text.encode()) > MAX_NAME_BYTES:  # file systems count bytes
+        text = text[:-1]
+    text = text.rstrip(". ")
     return (text or "stems") + suffix
 
 
@@ -71,7 +77,11 @@ async def visible_path(raw: object) -> Path:
             raw[:200],
         )
         raise ApiError(403, "PATH_FORBIDDEN", "That path is outside the library")
-    if not resolved.exists() or not await _may_see(resolved.relative_to(media).parts):
+    try:
+        exists = resolved.exists()
+    except OSError:  # a name longer than the file system allows
+        exists = False
+    if not exists or not await _may_see(resolved.relative_to(media).parts):
         log.warning(
             "user %s asked for a path not theirs: %r", caller().username, raw[:200]
         )

@@ -170,3 +170,39 @@ async def test_every_admin_route_answers_403_to_a_user(alice, method, url):
     async with alice.request(method, url, json={}) as answer:
         assert answer.status == 403
         assert (await answer.json())["code"] == "ADMIN_REQUIRED"
+
+
+async def test_two_admins_demoting_each_other_at_once_leave_one(live_server, root):
+    import asyncio
+
+    second = await live_server.add_user("second", admin=True)
+    second_session = await live_server.login("second")
+    (me,) = [u for u in await _users(root) if u["username"] == "root"]
+
+    answers = await asyncio.gather(
+        post(root, "/admin/edit_user", {"user_id": second.id, "is_admin": False}),
+        post(
+            second_session, "/admin/edit_user", {"user_id": me["id"], "is_admin": False}
+        ),
+    )
+
+    statuses = sorted(status for status, _ in answers)
+    assert statuses in ([200, 409], [200, 403])
+    assert sum(u["is_admin"] for u in await _users_as_db(live_server)) == 1
+
+
+async def _users_as_db(live_server):
+    from stemtube import users
+
+    return [{"is_admin": u.is_admin} for u in await users.list_users(live_server.db)]
+
+
+@pytest.mark.parametrize("user_id", [2**63, 10**30, -1, 0])
+async def test_an_id_no_user_can_have_is_a_404(root, user_id):
+    for url, extra in (
+        ("/admin/edit_user", {"is_admin": True}),
+        ("/admin/delete_user", {}),
+        ("/admin/reset_password", {"new_password": "long enough pw"}),
+    ):
+        status, body = await post(root, url, {"user_id": user_id, **extra})
+        assert (status, body["code"]) == (404, "USER_NOT_FOUND"), url

@@ -104,7 +104,11 @@ async def test_ffmpeg_check_names_the_program_in_use(alice, root):
 
 
 async def test_browser_errors_are_logged_only_when_turned_on(server_log, alice, root):
-    event = {"level": "ERROR", "message": "boom\nFAKE LINE", "url": "/mixer"}
+    event = {
+        "level": "ERROR",
+        "message": "boom\nFAKE LINE\x1b[2J\u2028end",
+        "url": "/mixer",
+    }
     assert (await post(alice, "/api/logs/browser", event))[1]["logged"] is False
     assert (await get(alice, "/api/config/browser-logging"))[1] == {
         "enabled": False,
@@ -120,8 +124,9 @@ async def test_browser_errors_are_logged_only_when_turned_on(server_log, alice, 
     assert (await post(alice, "/api/logs/browser", info))[1]["logged"] is False
 
     text = server_log.read_text()
-    assert "alice at /mixer: boom\\nFAKE LINE" in text
+    assert "alice at /mixer: boom\\nFAKE LINE\\x1b[2J\\u2028end" in text
     assert "\nFAKE LINE" not in text
+    assert "\x1b" not in text and "\u2028" not in text
     assert "just chatter" not in text
 
 

@@ -139,6 +139,10 @@ async def test_cleanup_drops_broken_links_and_stray_files(live_server, alice, bo
     stray.write_bytes(b"left over")
     bobs_folder = data_dir / "media" / str(other["global_download_id"])
     (bobs_folder / "note.txt").write_text("bob's")
+    # Stems being written right now: hidden, so left alone.
+    in_progress = folder / "stems" / ".998.4242.tmp" / "drums.wav"
+    in_progress.parent.mkdir(parents=True)
+    in_progress.write_bytes(b"being written")
 
     async with alice.post("/api/user/cleanup/comprehensive") as answer:
         first = await answer.json()
@@ -149,6 +153,7 @@ async def test_cleanup_drops_broken_links_and_stray_files(live_server, alice, bo
         "removed_orphaned_files": 1,
     }
     assert not stray.exists()
+    assert in_progress.exists()
     assert (bobs_folder / "note.txt").exists()
 
     (folder / "stems").joinpath(str(_only_stem_folder(folder)), "bass.wav").unlink()
@@ -161,7 +166,7 @@ async def test_cleanup_drops_broken_links_and_stray_files(live_server, alice, bo
 
 
 def _only_stem_folder(folder):
-    (stems,) = (folder / "stems").iterdir()
+    (stems,) = [p for p in (folder / "stems").iterdir() if not p.name.startswith(".")]
     return stems.name
 
 

@@ -46,7 +46,9 @@ async def test_a_song_and_its_stems_download_by_their_paths(live_server, alice, 
     absolute = str(live_server.settings.data_dir / stems["vocals"])
     async with alice.get("/api/download-file", params={"path": absolute}) as answer:
         assert answer.status == 200
-        assert "robin - vocals.wav" in answer.headers["Content-Disposition"]
+        disposition = answer.headers["Content-Disposition"]
+    assert 'filename="robin - vocals.wav"' in disposition
+    assert "filename*=UTF-8''robin%20-%20vocals.wav" in disposition
 
 
 async def test_stream_audio_answers_byte_ranges(alice, song):
@@ -104,6 +106,7 @@ ATTACKS = [
     ("media/999/source.ogg", 404),
     ("media", 404),
     ("logs/stemtube.log", 403),
+    ("media/1/" + "a" * 300, 404),
     ("", 400),
 ]
 
@@ -162,6 +165,13 @@ async def test_a_zip_of_the_stems_is_named_from_the_title(live_server, alice, so
 )
 def test_titles_become_safe_file_names(title, name):
     assert safe_filename(title) == name
+
+
+def test_a_long_title_in_any_script_fits_a_file_name():
+    for title in ("夜" * 150, "🎸" * 100, "é" * 130):
+        name = safe_filename(title, " (htdemucs_6s).zip")
+        assert len(name.encode()) <= 255
+        assert name.startswith(title[0])
 
 
 async def test_open_folder_needs_a_desktop_on_the_server(alice, song, monkeypatch):
