@@ -137,11 +137,18 @@ async def unlink_download(
     db: aiosqlite.Connection, user_id: int, download_ids: list[int]
 ) -> int:
     """Take downloads off a user's list; return how many were on it."""
+    return await _unlink(db, "user_downloads", "download_id", user_id, download_ids)
+
+
+async def _unlink(
+    db: aiosqlite.Connection, table: str, column: str, user_id: int, ids: list[int]
+) -> int:
+    """Delete a user's links to ``ids`` from a list table; count those there."""
     removed = 0
-    for download_id in download_ids:
+    for item_id in ids:
         async with db.execute(
-            "DELETE FROM user_downloads WHERE user_id = ? AND download_id = ?",
-            (user_id, download_id),
+            f"DELETE FROM {table} WHERE user_id = ? AND {column} = ?",
+            (user_id, item_id),
         ) as cursor:
             removed += cursor.rowcount
     await db.commit()
@@ -484,15 +491,9 @@ async def unlink_extractions(
     db: aiosqlite.Connection, user_id: int, extraction_ids: list[int]
 ) -> int:
     """Take extractions off a user's list; return how many were on it."""
-    removed = 0
-    for extraction_id in extraction_ids:
-        async with db.execute(
-            "DELETE FROM user_extractions WHERE user_id = ? AND extraction_id = ?",
-            (user_id, extraction_id),
-        ) as cursor:
-            removed += cursor.rowcount
-    await db.commit()
-    return removed
+    return await _unlink(
+        db, "user_extractions", "extraction_id", user_id, extraction_ids
+    )
 
 
 async def delete_extraction(

@@ -44,3 +44,24 @@ async def live_server(settings: Settings) -> AsyncIterator[LiveServer]:
         yield server
     finally:
         await server.stop()
+
+
+# Users of a live server, each a logged-in client session.
+
+
+@pytest.fixture
+async def alice(live_server):
+    await live_server.add_user("alice")
+    return await live_server.login("alice")
+
+
+@pytest.fixture
+async def bob(live_server):
+    await live_server.add_user("bob")
+    return await live_server.login("bob")
+
+
+@pytest.fixture
+async def root(live_server):
+    await live_server.add_user("root", admin=True)
+    return await live_server.login("root")

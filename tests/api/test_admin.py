@@ -7,18 +7,6 @@ import pytest
 from support import PASSWORD, TEST_DATA, extract, upload
 
 
-@pytest.fixture
-async def root(live_server):
-    await live_server.add_user("root", admin=True)
-    return await live_server.login("root")
-
-
-@pytest.fixture
-async def alice(live_server):
-    await live_server.add_user("alice")
-    return await live_server.login("alice")
-
-
 async def post(session, url, body=None):
     async with session.post(url, json=body or {}) as answer:
         return answer.status, await answer.json()

@@ -11,12 +11,6 @@ import pytest
 from support import TEST_DATA, LiveServer, extract, make_settings, upload
 
 
-@pytest.fixture
-async def alice(live_server):
-    await live_server.add_user("alice")
-    return await live_server.login("alice")
-
-
 @pytest.mark.parametrize(
     ("change", "code"),
     [

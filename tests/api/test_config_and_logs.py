@@ -13,18 +13,6 @@ from support import LiveServer, extract
 
 
 @pytest.fixture
-async def alice(live_server):
-    await live_server.add_user("alice")
-    return await live_server.login("alice")
-
-
-@pytest.fixture
-async def root(live_server):
-    await live_server.add_user("root", admin=True)
-    return await live_server.login("root")
-
-
-@pytest.fixture
 def server_log(settings):
     """The server's log file, as `stemtube serve` writes it; removed after."""
     configure_logging(settings, console=False)

@@ -7,24 +7,6 @@ import pytest
 from support import TEST_DATA, extract, upload
 
 
-@pytest.fixture
-async def alice(live_server):
-    await live_server.add_user("alice")
-    return await live_server.login("alice")
-
-
-@pytest.fixture
-async def bob(live_server):
-    await live_server.add_user("bob")
-    return await live_server.login("bob")
-
-
-@pytest.fixture
-async def root(live_server):
-    await live_server.add_user("root", admin=True)
-    return await live_server.login("root")
-
-
 async def video_ids(session, what: str = "downloads") -> set[str]:
     async with session.get(f"/api/{what}") as answer:
         assert answer.status == 200

@@ -8,18 +8,6 @@ from support import TEST_DATA, extract, upload
 from youtube_fake import ROBIN, AudioServer, recorded_extractors
 
 
-@pytest.fixture
-async def alice(live_server):
-    await live_server.add_user("alice")
-    return await live_server.login("alice")
-
-
-@pytest.fixture
-async def bob(live_server):
-    await live_server.add_user("bob")
-    return await live_server.login("bob")
-
-
 async def library(session) -> dict[str, dict]:
     async with session.get("/api/library") as answer:
         assert answer.status == 200

@@ -15,18 +15,6 @@ from support import TEST_DATA, extract, upload
 
 
 @pytest.fixture
-async def alice(live_server):
-    await live_server.add_user("alice")
-    return await live_server.login("alice")
-
-
-@pytest.fixture
-async def bob(live_server):
-    await live_server.add_user("bob")
-    return await live_server.login("bob")
-
-
-@pytest.fixture
 async def song(live_server, alice):
     """Robin uploaded and split by alice: (upload answer, extraction id, paths)."""
     item, extraction_id = await extract(live_server, alice)
