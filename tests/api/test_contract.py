@@ -197,3 +197,235 @@ async def test_the_openapi_document_describes_every_route(live_server):
     ]
     assert missing == []
     assert document["info"]["title"] == "StemTube"
+
+
+def _keys(text: str) -> set[str]:
+    return set(text.split())
+
+
+#: (method, path, body, the reference's fields of the 200 answer). Ids in
+#: braces are filled in; the order matters: removals come last.
+ANSWERS = [
+    ("GET", "/api/search?q=lets+go+fishin", None, _keys("results")),
+    (
+        "GET",
+        "/api/video/{yt}",
+        None,
+        _keys("id title author duration thumbnails description"),
+    ),
+    (
+        "POST",
+        "/api/downloads",
+        {"video_id": "{yt}"},
+        _keys("success video_id title download_started global_download_id"),
+    ),
+    ("GET", "/api/downloads", None, _keys("downloads")),
+    (
+        "GET",
+        "/api/downloads/{download}",
+        None,
+        _keys(
+            "id video_id title duration file_path file_size bpm key "
+            "has_extraction extraction"
+        ),
+    ),
+    (
+        "GET",
+        "/api/downloads/{video}/extraction-status",
+        None,
+        _keys("status extraction_id progress message stems_paths"),
+    ),
+    ("GET", "/api/extractions", None, _keys("extractions")),
+    (
+        "GET",
+        "/api/extractions/{extraction}",
+        None,
+        _keys("id video_id title model status stems_paths chords lyrics structure"),
+    ),
+    (
+        "POST",
+        "/api/extractions",
+        {"video_id": "{video}"},
+        _keys("success extraction_id video_id message"),
+    ),
+    (
+        "POST",
+        "/api/extractions/{extraction}/create-zip",
+        {},
+        _keys("success zip_path download_url"),
+    ),
+    ("GET", "/api/extractions/{extraction}/lyrics", None, _keys("lyrics available")),
+    ("GET", "/api/user/disclaimer-status", None, _keys("accepted accepted_at")),
+    ("POST", "/api/user/accept-disclaimer", {}, _keys("success")),
+    (
+        "GET",
+        "/api/config",
+        None,
+        _keys(
+            "models chord_backends default_model default_chord_backend "
+            "gpu_available cuda_version"
+        ),
+    ),
+    ("GET", "/api/config/ffmpeg/check", None, _keys("installed version")),
+    ("GET", "/api/config/browser-logging", None, _keys("enabled log_level")),
+    ("POST", "/api/list-files", {"path": "media/{download}"}, _keys("files")),
+    ("GET", "/api/library", None, _keys("library")),
+    ("POST", "/api/library/{yt_download}/add-download", {}, _keys("success message")),
+    ("POST", "/api/logs/browser", {"level": "ERROR", "message": "x"}, _keys("success")),
+    (
+        "POST",
+        "/api/user/cleanup/comprehensive",
+        {},
+        _keys("success removed_downloads removed_extractions removed_orphaned_files"),
+    ),
+    (
+        "POST",
+        "/api/user/downloads/bulk-remove-from-list",
+        {"video_ids": []},
+        _keys("success removed_count"),
+    ),
+    (
+        "POST",
+        "/api/user/extractions/bulk-remove-from-list",
+        {"video_ids": []},
+        _keys("success removed_count"),
+    ),
+    (
+        "DELETE",
+        "/api/user/extractions/{video}/remove-from-list",
+        None,
+        _keys("success"),
+    ),
+    (
+        "DELETE",
+        "/api/user/downloads/{yt}/remove-from-list",
+        None,
+        _keys("success message"),
+    ),
+    ("DELETE", "/api/downloads/clear-all", None, _keys("success deleted_count")),
+]
+
+ADMIN_ANSWERS = [
+    (
+        "POST",
+        "/admin/add_user",
+        {"username": "carol", "password": "long enough pw"},
+        _keys("success user_id username"),
+    ),
+    (
+        "POST",
+        "/admin/edit_user",
+        {"user_id": "{carol}", "username": "caroline"},
+        _keys("success"),
+    ),
+    (
+        "POST",
+        "/admin/reset_password",
+        {"user_id": "{carol}", "new_password": "another long pw"},
+        _keys("success"),
+    ),
+    (
+        "POST",
+        "/admin/delete_user",
+        {"user_id": "{carol}"},
+        _keys("success deleted_user"),
+    ),
+    ("GET", "/api/admin/cleanup/downloads", None, _keys("downloads")),
+    (
+        "GET",
+        "/api/admin/cleanup/storage-stats",
+        None,
+        _keys(
+            "total_downloads total_extractions total_size_bytes total_size_gb "
+            "downloads_by_user"
+        ),
+    ),
+    (
+        "POST",
+        "/api/admin/cleanup/downloads/{video}/reload",
+        {},
+        _keys("success updated_metadata"),
+    ),
+    (
+        "POST",
+        "/api/admin/cleanup/downloads/{download}/reset-extraction",
+        {},
+        _keys("success extraction_id"),
+    ),
+    (
+        "POST",
+        "/api/admin/cleanup/downloads/{video}/reset-extraction",
+        {},
+        _keys("success"),
+    ),
+    (
+        "POST",
+        "/api/admin/cleanup/downloads/bulk-reset",
+        {"video_ids": ["{video}"]},
+        _keys("success reset_count"),
+    ),
+    ("POST", "/api/config", {"default_model": "htdemucs"}, _keys("success")),
+    ("POST", "/api/config/browser-logging", {"enabled": False}, _keys("success")),
+    ("POST", "/api/config/ffmpeg/download", {}, _keys("success version")),
+    ("GET", "/api/logs/list", None, _keys("logs")),
+    (
+        "POST",
+        "/api/admin/cleanup/downloads/bulk-delete",
+        {"video_ids": ["nothing"]},
+        _keys("success deleted_count total_files_deleted"),
+    ),
+    (
+        "DELETE",
+        "/api/admin/cleanup/downloads/{yt}",
+        None,
+        _keys("success deleted_files"),
+    ),
+]
+
+
+def _fill(value, ids: dict[str, str]):
+    if isinstance(value, str):
+        for name, known in ids.items():
+            if value == "{" + name + "}":
+                return int(known) if known.isdigit() else known
+            value = value.replace("{" + name + "}", known)
+        return value
+    if isinstance(value, list):
+        return [_fill(v, ids) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, ids) for k, v in value.items()}
+    return value
+
+
+async def _check_answers(session, table, ids) -> None:
+    for method, path, body, fields in table:
+        async with session.request(
+            method, _fill(path, ids), json=_fill(body, ids)
+        ) as answer:
+            data = await answer.json()
+            assert answer.status == 200, (method, path, data)
+        assert fields <= set(data), (method, path, fields - set(data))
+        if path == "/admin/add_user":
+            ids["carol"] = str(data["user_id"])
+
+
+async def test_successful_answers_carry_the_references_fields(live_server, alice, root):
+    from youtube_fake import ROBIN, AudioServer, recorded_extractors
+
+    with AudioServer() as audio:
+        source = live_server.app.state.registry.sources["youtube"]
+        source.extractors = recorded_extractors(audio)
+        item, extraction_id = await extract(live_server, alice, "robin.ogg")
+        async with root.post("/api/downloads", json={"video_id": ROBIN}) as answer:
+            yt_download = (await answer.json())["global_download_id"]
+        await live_server.app.state.runner.wait_idle()
+        ids = {
+            "yt": ROBIN,
+            "yt_download": str(yt_download),
+            "video": item["video_id"],
+            "download": str(item["global_download_id"]),
+            "extraction": str(extraction_id),
+        }
+        await _check_answers(alice, ANSWERS, ids)
+        await live_server.app.state.runner.wait_idle()
+        await _check_answers(root, ADMIN_ANSWERS, ids)
