@@ -126,7 +126,7 @@ def create_app(
     RateLimiter(app, key_function=client_address_key(settings.server))
     # The OpenAPI document; the docs page is ours (/docs), with vendored
     # Swagger UI, since quart-schema's pages load scripts from a CDN.
-    # TODO: request and response models per route, validated by quart-schema.
+    # TODO: response models, and request bodies checked by quart-schema itself.
     QuartSchema(
         app,
         openapi_path="/openapi.json",

@@ -12,8 +12,10 @@ import logging
 from typing import Any
 
 from quart import Blueprint
+from quart_schema import document_request
 
 from stemtube import library, media, users
+from stemtube.api import bodies
 from stemtube.api.common import ApiError, admin_required, caller, db, json_body, state
 from stemtube.api.downloads import delete_everywhere
 from stemtube.api.extractions import cancel_extraction_job
@@ -58,6 +60,7 @@ async def _user_call(action, *args, **kwargs):
 
 
 @bp.post("/admin/add_user")
+@document_request(bodies.NewUser)
 @admin_required
 async def add_user():
     data = await json_body()
@@ -70,6 +73,7 @@ async def add_user():
 
 
 @bp.post("/admin/edit_user")
+@document_request(bodies.UserChange)
 @admin_required
 async def edit_user():
     data = await json_body()
@@ -84,6 +88,7 @@ async def edit_user():
 
 
 @bp.post("/admin/reset_password")
+@document_request(bodies.PasswordReset)
 @admin_required
 async def reset_password():
     data = await json_body()
@@ -97,6 +102,7 @@ async def reset_password():
 
 
 @bp.post("/admin/delete_user")
+@document_request(bodies.UserRef)
 @admin_required
 async def delete_user():
     """Delete a user and their lists; their private uploads nobody else has go."""
@@ -263,6 +269,7 @@ async def reset_extraction_by_video(video_id: str):
 
 
 @bp.post("/api/admin/cleanup/downloads/bulk-delete")
+@document_request(bodies.VideoIds)
 @admin_required
 async def bulk_delete():
     deleted = files = 0
@@ -277,6 +284,7 @@ async def bulk_delete():
 
 
 @bp.post("/api/admin/cleanup/downloads/bulk-reset")
+@document_request(bodies.VideoIds)
 @admin_required
 async def bulk_reset():
     count = 0

@@ -9,8 +9,10 @@ from urllib.parse import urlsplit
 from quart import Blueprint, redirect, render_template, request
 from quart_auth import AuthUser, login_user, logout_user
 from quart_rate_limiter import rate_limit
+from quart_schema import document_request
 
 from stemtube import users
+from stemtube.api import bodies
 from stemtube.api.common import ApiError, db, json_body, public
 from stemtube.config import Settings
 
@@ -39,6 +41,7 @@ def create_blueprint(settings: Settings) -> Blueprint:
         )
 
     @bp.post("/login")
+    @document_request(bodies.Login)
     @public
     @rate_limit(per_minute, timedelta(minutes=1))
     async def login():

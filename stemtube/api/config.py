@@ -7,8 +7,10 @@ import logging
 import shutil
 
 from quart import Blueprint
+from quart_schema import document_request
 
 from stemtube import media, server_config
+from stemtube.api import bodies
 from stemtube.api.common import ApiError, admin_required, caller, db, json_body, state
 
 log = logging.getLogger(__name__)
@@ -80,6 +82,7 @@ async def apply_changes(data: dict, keys: dict[str, str]) -> dict:
 
 
 @bp.post("/api/config")
+@document_request(bodies.ConfigChange)
 @admin_required
 async def set_config():
     await apply_changes(await json_body(), {k: k for k in GENERAL_KEYS})
@@ -96,6 +99,7 @@ async def get_browser_logging():
 
 
 @bp.post("/api/config/browser-logging")
+@document_request(bodies.BrowserLogging)
 @admin_required
 async def set_browser_logging():
     await apply_changes(await json_body(), _LOGGING_KEYS)

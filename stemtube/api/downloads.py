@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 
 from quart import Blueprint
+from quart_schema import document_request
 
 from stemtube import jobs, library
+from stemtube.api import bodies
 from stemtube.api.common import (
     ApiError,
     admin_required,
@@ -48,6 +50,7 @@ async def visible_download(ref: str, *, ready: bool = True) -> dict:
 
 
 @bp.post("/api/downloads")
+@document_request(bodies.DownloadRequest)
 async def start_download():
     data = await json_body()
     video_id, url = data.get("video_id"), data.get("url")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 from quart import Blueprint
+from quart_schema import document_request
 
 from stemtube import jobs, library
+from stemtube.api import bodies
 from stemtube.api.common import (
     ApiError,
     admin_required,
@@ -24,6 +26,7 @@ bp = Blueprint("extractions", __name__)
 
 
 @bp.post("/api/extractions")
+@document_request(bodies.ExtractionRequest)
 async def start_extraction():
     st = state()
     data = await json_body()
@@ -215,6 +218,7 @@ async def get_lyrics(extraction_id: int):
 
 
 @bp.post("/api/extractions/<int:extraction_id>/chords/regenerate")
+@document_request(bodies.ChordsRequest)
 async def regenerate_chords(extraction_id: int):
     await visible_extraction(extraction_id)
     # TODO: runs a chord backend once the chords plugins exist (the chords issue).

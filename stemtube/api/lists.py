@@ -10,8 +10,10 @@ import logging
 import shutil
 
 from quart import Blueprint
+from quart_schema import document_request
 
 from stemtube import library, users
+from stemtube.api import bodies
 from stemtube.api.common import ApiError, admin_required, caller, db, json_body, state
 from stemtube.api.downloads import delete_everywhere, drop_from_list
 from stemtube.api.extractions import drop_extraction
@@ -75,6 +77,7 @@ async def remove_extractions_from_list(video_id: str):
 
 
 @bp.post("/api/user/downloads/bulk-remove-from-list")
+@document_request(bodies.VideoIds)
 async def bulk_remove_downloads():
     video_ids = await video_ids_body()
     async with state().queue_lock:
@@ -83,6 +86,7 @@ async def bulk_remove_downloads():
 
 
 @bp.post("/api/user/extractions/bulk-remove-from-list")
+@document_request(bodies.VideoIds)
 async def bulk_remove_extractions():
     video_ids = await video_ids_body()
     async with state().queue_lock:

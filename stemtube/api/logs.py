@@ -12,7 +12,9 @@ from pathlib import Path
 from quart import Blueprint, request, send_file
 from quart_auth import current_user
 from quart_rate_limiter import rate_limit
+from quart_schema import document_querystring, document_request
 
+from stemtube.api import bodies
 from stemtube.api.common import ApiError, admin_required, caller, json_body, state
 from stemtube.api.files import content_disposition
 from stemtube.logs import log_dir
@@ -47,6 +49,7 @@ async def _per_user() -> str:
 
 
 @bp.post("/api/logs/browser")
+@document_request(bodies.BrowserEvent)
 @rate_limit(60, timedelta(minutes=1), key_function=_per_user)
 async def browser_event():
     runtime = state().runtime
@@ -114,6 +117,7 @@ async def list_logs():
 
 
 @bp.get("/api/logs/view/<filename>")
+@document_querystring(bodies.LogLines)
 @admin_required
 async def view_log(filename: str):
     path = _log_file(filename)

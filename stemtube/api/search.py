@@ -6,7 +6,9 @@ import asyncio
 import logging
 
 from quart import Blueprint, request
+from quart_schema import document_querystring
 
+from stemtube.api import bodies
 from stemtube.api.common import ApiError, caller, state
 from stemtube.providers import ProviderError, VideoSource
 
@@ -33,6 +35,7 @@ def source_error(exc: ProviderError) -> ApiError:
 
 
 @bp.get("/api/search")
+@document_querystring(bodies.SearchQuery)
 async def search():
     query = " ".join(request.args.get("q", "").split())
     if not query:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 
 from quart import Blueprint
+from quart_schema import document_request
 
 from stemtube import library
+from stemtube.api import bodies
 from stemtube.api.common import ApiError, caller, db, json_body, state
 
 bp = Blueprint("shared_library", __name__)
@@ -58,6 +60,7 @@ async def add_download(global_download_id: int):
 
 
 @bp.post("/api/library/<int:global_download_id>/add-extraction")
+@document_request(bodies.ModelChoice)
 async def add_extraction(global_download_id: int):
     """Add a finished extraction (``model``, else the default's or any) too."""
     download = await shared_download(global_download_id)

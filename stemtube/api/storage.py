@@ -25,8 +25,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 from quart import Blueprint, request
+from quart_schema import document_querystring, document_request
 
 from stemtube import library
+from stemtube.api import bodies
 from stemtube.api.common import ApiError, caller, db, json_body, state
 from stemtube.api.files import send_ranged
 
@@ -126,6 +128,7 @@ async def _attachment_name(path: Path) -> str:
 
 
 @bp.get("/api/download-file")
+@document_querystring(bodies.PathRef)
 async def download_file():
     path = await visible_path(request.args.get("path"))
     if not path.is_file():
@@ -137,6 +140,7 @@ async def download_file():
 
 
 @bp.route("/api/stream-audio", methods=["GET", "HEAD"])
+@document_querystring(bodies.PathRef)
 async def stream_audio():
     path = await visible_path(request.args.get("path"))
     if not path.is_file():
@@ -150,6 +154,7 @@ async def stream_audio():
 
 
 @bp.post("/api/list-files")
+@document_request(bodies.PathRef)
 async def list_files():
     folder = await visible_path((await json_body()).get("path"))
     if not folder.is_dir():
@@ -222,6 +227,7 @@ def _write_zip(folder: Path, name: str, title: str, stems: list[str]) -> Path:
 
 
 @bp.post("/api/open-folder")
+@document_request(bodies.PathRef)
 async def open_folder():
     """Open an item's folder in the server's file manager (its own desktop)."""
     path = await visible_path((await json_body()).get("path"))
