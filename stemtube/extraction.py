@@ -60,7 +60,7 @@ def separate_file(
     """
     from stemtube.registry import PluginRegistry
 
-    registry = registry or PluginRegistry(settings)
+    registry = registry or PluginRegistry(settings, kinds=("separators",))
     separator = registry.separator_for(model)
     if separator is None:
         raise ProviderError(

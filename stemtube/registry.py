@@ -52,8 +52,15 @@ class PluginRegistry:
         *,
         entry_points: bool = True,
         modules: dict[str, ModuleType | object] | None = None,
+        kinds: tuple[str, ...] = ("sources", "separators"),
     ) -> None:
+        """Load the enabled plugins and collect their providers.
+
+        ``kinds`` says which providers to collect and check: a worker that
+        only separates asks for ``("separators",)`` and skips the others.
+        """
         self.settings = settings
+        self.kinds = kinds
         self.manager = pluggy.PluginManager(ENTRY_POINT_GROUP)
         self.manager.add_hookspecs(hookspecs)
         self.plugins: dict[str, PluginInfo] = {}
@@ -98,9 +105,12 @@ class PluginRegistry:
         self.plugins[name] = PluginInfo(name, version, "failed", message)
 
     def _collect(self) -> None:
-        for plugin_name, provider in self._call("register_sources"):
-            if self._checked(plugin_name, provider):
-                self.sources[provider.name] = provider
+        if "sources" in self.kinds:
+            for plugin_name, provider in self._call("register_sources"):
+                if self._checked(plugin_name, provider):
+                    self.sources[provider.name] = provider
+        if "separators" not in self.kinds:
+            return
         for plugin_name, provider in self._call("register_separators"):
             if self._checked(plugin_name, provider):
                 self.separators[provider.name] = provider
