@@ -22,7 +22,7 @@ SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
     not SCHEMATHESIS.exists() and shutil.which("schemathesis") is None,
     reason="needs schemathesis (the test extras)",
 )
-async def test_no_generated_request_causes_a_server_error(live_server):
+async def test_no_generated_request_causes_a_server_error(live_server, tmp_path):
     with AudioServer() as audio:
         # Searches and downloads answer from recordings, never from YouTube.
         source = live_server.app.state.registry.sources["youtube"]
@@ -47,6 +47,7 @@ async def test_no_generated_request_causes_a_server_error(live_server):
             f"Cookie: {cookie}",
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
+            cwd=tmp_path,  # its cache of findings stays out of the repository
         )
         output, _ = await asyncio.wait_for(program.communicate(), 600)
 
