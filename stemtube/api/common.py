@@ -12,7 +12,7 @@ import aiosqlite
 from quart import current_app, g
 
 from stemtube.config import Settings
-from stemtube.jobs import create_job
+from stemtube.jobs import active_job_for, create_job
 from stemtube.library import QUEUED
 from stemtube.registry import PluginRegistry
 from stemtube.users import User
@@ -69,6 +69,13 @@ async def queue_job(
     )
     job_id = await create_job(db(), kind, target_id)
     await state().runner.submit(job_id)
+
+
+async def cancel_job(kind: str, target_id: int) -> None:
+    """Stop the queued or running job of an item, if it has one."""
+    job_id = await active_job_for(db(), kind, target_id)
+    if job_id is not None:
+        await state().runner.cancel(job_id)
 
 
 def state() -> AppState:

@@ -18,6 +18,7 @@ from stemtube.api.common import (
     ApiError,
     admin_required,
     caller,
+    cancel_job,
     db,
     json_body,
     queue_job,
@@ -143,9 +144,7 @@ async def drop_from_list(download: dict) -> None:
         return
     if await library.download_user_ids(db(), download["id"]):
         return
-    job_id = await jobs.active_job_for(db(), KIND, download["id"])
-    if job_id is not None:
-        await state().runner.cancel(job_id)
+    await cancel_job(KIND, download["id"])
     await library.delete_download(db(), state().settings.data_dir, download["id"])
 
 
@@ -206,9 +205,7 @@ async def delete_everywhere(download: dict) -> int:
     for kind, target in [(KIND, download["id"])] + [
         ("extraction", e["id"]) for e in extractions
     ]:
-        job_id = await jobs.active_job_for(db(), kind, target)
-        if job_id is not None:
-            await st.runner.cancel(job_id)
+        await cancel_job(kind, target)
     deleted = await library.delete_download(db(), st.settings.data_dir, download["id"])
     log.warning(
         "admin %s deleted download %s (%s) and %d files",

@@ -13,6 +13,7 @@ from stemtube.api.common import (
     ApiError,
     admin_required,
     caller,
+    cancel_job,
     db,
     json_body,
     queue_job,
@@ -161,9 +162,7 @@ async def drop_extraction(extraction: dict) -> None:
 
 
 async def cancel_extraction_job(extraction_id: int) -> None:
-    job_id = await jobs.active_job_for(db(), KIND, extraction_id)
-    if job_id is not None:
-        await state().runner.cancel(job_id)
+    await cancel_job(KIND, extraction_id)
 
 
 @bp.delete("/api/extractions/<int:extraction_id>")
