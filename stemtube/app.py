@@ -13,7 +13,7 @@ import socketio
 from quart import Quart, g, jsonify, redirect, request
 from quart_auth import QuartAuth, current_user
 from quart_rate_limiter import RateLimiter
-from quart_schema import QuartSchema
+from quart_schema import QuartSchema, RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -29,11 +29,12 @@ from stemtube.api import (
     lists,
     logs,
     pages,
+    schemas,
     search,
     shared_library,
     storage,
 )
-from stemtube.api.common import ApiError, AppState
+from stemtube.api.common import ApiError, AppState, JsonRequest
 from stemtube.config import ServerSettings, Settings, prepare_data_dir
 from stemtube.download import KIND as DOWNLOAD
 from stemtube.download import DownloadHandler
@@ -112,6 +113,7 @@ def create_app(
         static_folder=str(WEB_DIR / "static"),
     )
     app.url_map.converters["int"] = RowIdConverter
+    app.request_class = JsonRequest
     app.secret_key = secret_key(settings)
     app.config.update(
         MAX_CONTENT_LENGTH=settings.storage.max_upload_mb * 2**20 + 2**20,
@@ -126,7 +128,6 @@ def create_app(
     RateLimiter(app, key_function=client_address_key(settings.server))
     # The OpenAPI document; the docs page is ours (/docs), with vendored
     # Swagger UI, since quart-schema's pages load scripts from a CDN.
-    # TODO: response models, and request bodies checked by quart-schema itself.
     QuartSchema(
         app,
         openapi_path="/openapi.json",
@@ -318,6 +319,11 @@ def _install_error_handlers(app: Quart) -> None:
             exc.status,
             exc.headers,
         )
+
+    @app.errorhandler(RequestSchemaValidationError)
+    async def invalid_body(exc: RequestSchemaValidationError):
+        code, message = schemas.invalid_body(exc)
+        return jsonify({"error": message, "code": code}), 400
 
     @app.errorhandler(HTTPException)
     async def http_error(exc: HTTPException):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from stemtube.config import Settings
+from stemtube.logs import configure_logging
 from stemtube.media import decode
 
 from demucs_models import build_tiny_repo
@@ -65,3 +67,14 @@ async def bob(live_server):
 async def root(live_server):
     await live_server.add_user("root", admin=True)
     return await live_server.login("root")
+
+
+@pytest.fixture
+def server_log(settings):
+    """The server's log file, as `stemtube serve` writes it; removed after."""
+    configure_logging(settings, console=False)
+    yield settings.data_dir / "logs" / settings.logging.file
+    for handler in list(logging.getLogger().handlers):
+        if getattr(handler, "_stemtube", False):
+            logging.getLogger().removeHandler(handler)
+            handler.close()

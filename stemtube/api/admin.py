@@ -12,14 +12,12 @@ import logging
 from typing import Any
 
 from quart import Blueprint
-from quart_schema import document_request
 
 from stemtube import library, media, users
-from stemtube.api import bodies
-from stemtube.api.common import ApiError, admin_required, caller, db, json_body, state
+from stemtube.api import schemas
+from stemtube.api.common import ApiError, admin_required, caller, db, state
 from stemtube.api.downloads import delete_everywhere
 from stemtube.api.extractions import cancel_extraction_job
-from stemtube.api.lists import video_ids_body
 from stemtube.api.search import source_error
 from stemtube.providers import ProviderError
 
@@ -29,19 +27,8 @@ bp = Blueprint("admin", __name__)
 _USER_ERROR_STATUS = {"USER_NOT_FOUND": 404, "USERNAME_TAKEN": 409, "LAST_ADMIN": 409}
 
 
-def _field(data: dict, name: str, kind: type, *, required: bool = True) -> Any:
-    value = data.get(name)
-    if value is None and not required:
-        return None
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        what = {int: "a number", bool: "true or false", str: "text"}[kind]
-        raise ApiError(400, "INVALID_FIELD", f"{name} must be {what}")
-    return value
-
-
-def _user_id(data: dict) -> int:
-    """``user_id`` of the body; one no row can have is a 404, as any unknown."""
-    user_id = _field(data, "user_id", int)
+def _user_id(user_id: int) -> int:
+    """A user id no row can have is a 404, as any unknown one."""
     if library.as_row_id(user_id) is None:
         raise ApiError(404, "USER_NOT_FOUND", "There is no such user.")
     return user_id
@@ -60,53 +47,54 @@ async def _user_call(action, *args, **kwargs):
 
 
 @bp.post("/admin/add_user")
-@document_request(bodies.NewUser)
 @admin_required
-async def add_user():
-    data = await json_body()
-    username = _field(data, "username", str)
-    password = _field(data, "password", str)
-    is_admin = _field(data, "is_admin", bool, required=False) or False
-    user = await _user_call(users.create_user, username, password, is_admin=is_admin)
+@schemas.body(schemas.NewUser)
+@schemas.answers(schemas.UserAdded)
+async def add_user(data: schemas.NewUser):
+    user = await _user_call(
+        users.create_user,
+        data.username,
+        data.password,
+        is_admin=data.is_admin or False,
+    )
     log.info("admin %s added user %s", caller().username, user.username)
     return {"success": True, "user_id": user.id, "username": user.username}
 
 
 @bp.post("/admin/edit_user")
-@document_request(bodies.UserChange)
 @admin_required
-async def edit_user():
-    data = await json_body()
+@schemas.body(schemas.UserChange)
+@schemas.answers(schemas.UserEdited)
+async def edit_user(data: schemas.UserChange):
     user = await _user_call(
         users.edit_user,
-        _user_id(data),
-        username=_field(data, "username", str, required=False),
-        is_admin=_field(data, "is_admin", bool, required=False),
+        _user_id(data.user_id),
+        username=data.username,
+        is_admin=data.is_admin,
     )
     log.info("admin %s edited user %s", caller().username, user.username)
     return {"success": True, "username": user.username, "is_admin": user.is_admin}
 
 
 @bp.post("/admin/reset_password")
-@document_request(bodies.PasswordReset)
 @admin_required
-async def reset_password():
-    data = await json_body()
+@schemas.body(schemas.PasswordReset)
+@schemas.answers(schemas.Done)
+async def reset_password(data: schemas.PasswordReset):
     user = await _user_call(
-        users.reset_password,
-        _user_id(data),
-        _field(data, "new_password", str),
+        users.reset_password, _user_id(data.user_id), data.new_password
     )
     log.info("admin %s reset the password of %s", caller().username, user.username)
     return {"success": True}
 
 
 @bp.post("/admin/delete_user")
-@document_request(bodies.UserRef)
 @admin_required
-async def delete_user():
+@schemas.body(schemas.UserRef)
+@schemas.answers(schemas.UserDeleted)
+async def delete_user(data: schemas.UserRef):
     """Delete a user and their lists; their private uploads nobody else has go."""
-    user_id = _user_id(await json_body())
+    user_id = _user_id(data.user_id)
     async with state().queue_lock:
         own_uploads = [
             d
@@ -144,6 +132,7 @@ async def _any_download(video_id: str) -> dict:
 
 @bp.get("/api/admin/cleanup/downloads")
 @admin_required
+@schemas.answers(schemas.StoredDownloads)
 async def all_downloads():
     data_dir = state().settings.data_dir
     result = []
@@ -176,6 +165,7 @@ def _size_of(folder) -> int:
 
 @bp.get("/api/admin/cleanup/storage-stats")
 @admin_required
+@schemas.answers(schemas.StorageStats)
 async def storage_stats():
     data_dir = state().settings.data_dir
     counts = await library.storage_counts(db())
@@ -191,6 +181,7 @@ async def storage_stats():
 
 @bp.delete("/api/admin/cleanup/downloads/<video_id>")
 @admin_required
+@schemas.answers(schemas.FilesDeleted)
 async def delete_download(video_id: str):
     download = await _any_download(video_id)
     async with state().queue_lock:
@@ -200,6 +191,7 @@ async def delete_download(video_id: str):
 
 @bp.post("/api/admin/cleanup/downloads/<video_id>/reload")
 @admin_required
+@schemas.answers(schemas.Reloaded)
 async def reload_metadata(video_id: str):
     """Read title, author and duration again: from the site, and the file."""
     download = await _any_download(video_id)
@@ -246,6 +238,7 @@ async def _reset_extractions(download: dict) -> list[int]:
 
 @bp.post("/api/admin/cleanup/downloads/<int:global_download_id>/reset-extraction")
 @admin_required
+@schemas.answers(schemas.ExtractionReset)
 async def reset_extraction_by_id(global_download_id: int):
     download = await library.get_download(db(), global_download_id)
     if download is None:
@@ -261,6 +254,7 @@ async def reset_extraction_by_id(global_download_id: int):
 
 @bp.post("/api/admin/cleanup/downloads/<video_id>/reset-extraction")
 @admin_required
+@schemas.answers(schemas.ResetCount)
 async def reset_extraction_by_video(video_id: str):
     download = await _any_download(video_id)
     async with state().queue_lock:
@@ -269,12 +263,13 @@ async def reset_extraction_by_video(video_id: str):
 
 
 @bp.post("/api/admin/cleanup/downloads/bulk-delete")
-@document_request(bodies.VideoIds)
 @admin_required
-async def bulk_delete():
+@schemas.body(schemas.VideoIds)
+@schemas.answers(schemas.BulkDeleted)
+async def bulk_delete(data: schemas.VideoIds):
     deleted = files = 0
     async with state().queue_lock:
-        for video_id in await video_ids_body():
+        for video_id in data.video_ids:
             download = await library.find_download(db(), video_id)
             if download is None or download["status"] == library.PROCESSING:
                 continue
@@ -284,12 +279,13 @@ async def bulk_delete():
 
 
 @bp.post("/api/admin/cleanup/downloads/bulk-reset")
-@document_request(bodies.VideoIds)
 @admin_required
-async def bulk_reset():
+@schemas.body(schemas.VideoIds)
+@schemas.answers(schemas.ResetCount)
+async def bulk_reset(data: schemas.VideoIds):
     count = 0
     async with state().queue_lock:
-        for video_id in await video_ids_body():
+        for video_id in data.video_ids:
             download = await library.find_download(db(), video_id)
             if download is not None and await _reset_extractions(download):
                 count += 1

@@ -12,8 +12,8 @@ from quart_rate_limiter import rate_limit
 from quart_schema import document_request
 
 from stemtube import users
-from stemtube.api import bodies
-from stemtube.api.common import ApiError, db, json_body, public
+from stemtube.api import schemas
+from stemtube.api.common import ApiError, db, public
 from stemtube.config import Settings
 
 log = logging.getLogger(__name__)
@@ -41,33 +41,27 @@ def create_blueprint(settings: Settings) -> Blueprint:
         )
 
     @bp.post("/login")
-    @document_request(bodies.Login)
+    @document_request(schemas.Login)
     @public
     @rate_limit(per_minute, timedelta(minutes=1))
+    @schemas.answers(schemas.LoginAnswer)
     async def login():
         if request.mimetype in (
             "application/x-www-form-urlencoded",
             "multipart/form-data",
         ):
-            data = dict(await request.form)
-            data["remember"] = data.get("remember") in ("1", "on", "true")
+            form = dict(await request.form)
+            form["remember"] = form.get("remember") in ("1", "on", "true")
         else:
-            data = await json_body()
-        username, password = data.get("username"), data.get("password")
-        if (
-            not isinstance(username, str)
-            or not isinstance(password, str)
-            or not (username and password)
-        ):
-            raise ApiError(400, "MISSING_CREDENTIALS", "Missing username/password")
-        if not isinstance(data.get("remember", False), bool):
-            raise ApiError(400, "INVALID_REMEMBER", "remember must be true or false")
+            form = await request.get_json()
+        data = schemas.load(schemas.Login, form)
+        username, password = data.username, data.password
 
         user = await users.authenticate(db(), username.strip(), password)
         if user is None:
             log.info("failed login for %r from %s", username[:64], request.remote_addr)
             raise ApiError(401, "INVALID_CREDENTIALS", "Invalid credentials")
-        login_user(AuthUser(user.auth_id), remember=data.get("remember") is True)
+        login_user(AuthUser(user.auth_id), remember=data.remember)
         log.info("user %s logged in", user.username)
         return {"success": True, "username": user.username, "is_admin": user.is_admin}
 

@@ -7,11 +7,10 @@ import logging
 import shutil
 
 from quart import Blueprint
-from quart_schema import document_request
 
 from stemtube import media, server_config
-from stemtube.api import bodies
-from stemtube.api.common import ApiError, admin_required, caller, db, json_body, state
+from stemtube.api import schemas
+from stemtube.api.common import ApiError, admin_required, caller, db, state
 
 log = logging.getLogger(__name__)
 bp = Blueprint("config", __name__)
@@ -35,6 +34,7 @@ def chord_backends() -> list[str]:
 
 
 @bp.get("/api/config")
+@schemas.answers(schemas.Config)
 async def get_config():
     st = state()
     models = st.registry.models()
@@ -51,22 +51,18 @@ async def get_config():
     }
 
 
-async def apply_changes(data: dict, keys: dict[str, str]) -> dict:
-    """Check ``data`` (API name -> value), store it and apply it at once.
+async def apply_changes(body: schemas.Settings, keys: dict[str, str]) -> dict:
+    """Check the settings sent in ``body``, store them and apply them at once.
 
-    ``keys`` maps the API's names to ``server_config`` keys; any other name
-    is refused, and nothing is stored unless every value is right.
+    ``keys`` maps the API's names to ``server_config`` keys (the body's
+    model refuses any other name); nothing is stored unless every value is
+    right.
     """
     st = state()
-    unknown = sorted(set(data) - set(keys))
-    if unknown or not data:
+    data = body.model_dump(exclude_unset=True)
+    if not data:
         raise ApiError(
-            400,
-            "UNKNOWN_SETTING",
-            f"Unknown setting(s): {', '.join(u[:40] for u in unknown)}; "
-            f"known: {', '.join(keys)}"
-            if unknown
-            else f"Send at least one of: {', '.join(keys)}",
+            400, "UNKNOWN_SETTING", f"Send at least one of: {', '.join(keys)}"
         )
     checks = server_config.checkers(list(st.registry.models()), chord_backends())
     changes = {}
@@ -82,10 +78,11 @@ async def apply_changes(data: dict, keys: dict[str, str]) -> dict:
 
 
 @bp.post("/api/config")
-@document_request(bodies.ConfigChange)
 @admin_required
-async def set_config():
-    await apply_changes(await json_body(), {k: k for k in GENERAL_KEYS})
+@schemas.body(schemas.ConfigChange)
+@schemas.answers(schemas.ConfigChanged)
+async def set_config(data: schemas.ConfigChange):
+    await apply_changes(data, {k: k for k in GENERAL_KEYS})
     return {"success": True, **{k: state().runtime[k] for k in GENERAL_KEYS}}
 
 
@@ -93,16 +90,18 @@ _LOGGING_KEYS = {"enabled": "browser_logging_enabled", "log_level": "browser_log
 
 
 @bp.get("/api/config/browser-logging")
+@schemas.answers(schemas.BrowserLoggingState)
 async def get_browser_logging():
     runtime = state().runtime
     return {name: runtime[key] for name, key in _LOGGING_KEYS.items()}
 
 
 @bp.post("/api/config/browser-logging")
-@document_request(bodies.BrowserLogging)
 @admin_required
-async def set_browser_logging():
-    await apply_changes(await json_body(), _LOGGING_KEYS)
+@schemas.body(schemas.BrowserLogging)
+@schemas.answers(schemas.BrowserLoggingChanged)
+async def set_browser_logging(data: schemas.BrowserLogging):
+    await apply_changes(data, _LOGGING_KEYS)
     runtime = state().runtime
     return {"success": True, **{n: runtime[k] for n, k in _LOGGING_KEYS.items()}}
 
@@ -116,6 +115,7 @@ def _ffmpeg_facts() -> dict:
 
 
 @bp.get("/api/config/ffmpeg/check")
+@schemas.answers(schemas.Ffmpeg)
 async def check_ffmpeg():
     """The ffmpeg program StemTube uses: the system's, else imageio-ffmpeg's."""
     return await asyncio.to_thread(_ffmpeg_facts)
@@ -123,6 +123,7 @@ async def check_ffmpeg():
 
 @bp.post("/api/config/ffmpeg/download")
 @admin_required
+@schemas.answers(schemas.FfmpegReady)
 async def download_ffmpeg():
     """Make an ffmpeg available without a system package.
 

@@ -10,17 +10,15 @@ from __future__ import annotations
 import logging
 
 from quart import Blueprint
-from quart_schema import document_request
 
 from stemtube import jobs, library
-from stemtube.api import bodies
+from stemtube.api import schemas
 from stemtube.api.common import (
     ApiError,
     admin_required,
     caller,
     cancel_job,
     db,
-    json_body,
     queue_job,
     state,
 )
@@ -51,16 +49,10 @@ async def visible_download(ref: str, *, ready: bool = True) -> dict:
 
 
 @bp.post("/api/downloads")
-@document_request(bodies.DownloadRequest)
-async def start_download():
-    data = await json_body()
-    video_id, url = data.get("video_id"), data.get("url")
-    for name, value, code in (
-        ("video_id", video_id, "INVALID_VIDEO_ID"),
-        ("url", url, "INVALID_URL"),
-    ):
-        if value is not None and not isinstance(value, str):
-            raise ApiError(400, code, f"{name} must be a string")
+@schemas.body(schemas.DownloadRequest)
+@schemas.answers(schemas.DownloadStarted)
+async def start_download(data: schemas.DownloadRequest):
+    video_id, url = data.video_id, data.url
     source = video_source()
     if video_id:
         if not source.is_video_id(video_id):
@@ -149,6 +141,7 @@ async def drop_from_list(download: dict) -> None:
 
 
 @bp.post("/api/downloads/<download_id>/retry")
+@schemas.answers(schemas.Said)
 async def retry_download(download_id: str):
     download = await visible_download(download_id, ready=False)
     async with state().queue_lock:
@@ -165,6 +158,7 @@ async def retry_download(download_id: str):
 
 
 @bp.delete("/api/downloads/clear-all")
+@schemas.answers(schemas.Deleted)
 async def clear_all_downloads():
     count = 0
     async with state().queue_lock:
@@ -175,6 +169,7 @@ async def clear_all_downloads():
 
 
 @bp.delete("/api/downloads/<download_id>")
+@schemas.answers(schemas.Said)
 async def remove_download(download_id: str):
     download = await visible_download(download_id, ready=False)
     async with state().queue_lock:
@@ -184,6 +179,7 @@ async def remove_download(download_id: str):
 
 @bp.delete("/api/downloads/<download_id>/delete")
 @admin_required
+@schemas.answers(schemas.FilesDeleted)
 async def delete_download(download_id: str):
     download = await library.get_download(db(), download_id)
     if download is None:
@@ -231,6 +227,7 @@ async def delete_everywhere(download: dict) -> int:
 
 
 @bp.get("/api/downloads")
+@schemas.answers(schemas.Downloads)
 async def list_downloads():
     data_dir = state().settings.data_dir
     user_id = caller().id
@@ -243,6 +240,7 @@ async def list_downloads():
 
 
 @bp.get("/api/downloads/<download_id>")
+@schemas.answers(schemas.DownloadDetails)
 async def get_download(download_id: str):
     download = await visible_download(download_id, ready=False)
     extractions = await library.user_extractions(db(), caller().id, download["id"])
@@ -252,6 +250,7 @@ async def get_download(download_id: str):
 
 
 @bp.get("/api/downloads/<video_id>/extraction-status")
+@schemas.answers(schemas.ExtractionStatus)
 async def extraction_status(video_id: str):
     download = await visible_download(video_id, ready=False)
     extractions = await library.user_extractions(db(), caller().id, download["id"])

@@ -5,17 +5,15 @@ from __future__ import annotations
 import logging
 
 from quart import Blueprint
-from quart_schema import document_request
 
 from stemtube import jobs, library
-from stemtube.api import bodies
+from stemtube.api import schemas
 from stemtube.api.common import (
     ApiError,
     admin_required,
     caller,
     cancel_job,
     db,
-    json_body,
     queue_job,
     state,
 )
@@ -27,43 +25,33 @@ bp = Blueprint("extractions", __name__)
 
 
 @bp.post("/api/extractions")
-@document_request(bodies.ExtractionRequest)
-async def start_extraction():
+@schemas.body(schemas.ExtractionRequest)
+@schemas.answers(schemas.ExtractionStarted)
+async def start_extraction(data: schemas.ExtractionRequest):
     st = state()
-    data = await json_body()
-    ref = data.get("video_id") or data.get("download_id")
-    if not isinstance(ref, str | int) or isinstance(ref, bool) or ref == "":
+    ref = data.video_id or data.download_id
+    if ref is None or ref == "":
         raise ApiError(400, "MISSING_VIDEO_ID", "Missing required parameter: video_id")
-    model = data.get("model")
-    if model is None or model == "":
-        model = st.runtime["default_model"]
-    elif not isinstance(model, str):
-        raise ApiError(400, "INVALID_MODEL", "model must be a model name (a string)")
+    model = data.model or st.runtime["default_model"]
     models = st.registry.models()
     if model not in models:
         raise ApiError(
             400,
             "UNKNOWN_MODEL",
-            f"Unknown model {str(model)[:64]!r}; available: {', '.join(models)}",
+            f"Unknown model {model[:64]!r}; available: {', '.join(models)}",
         )
-    stems = data.get("stems")
-    if stems is not None:
-        if not isinstance(stems, list) or not all(isinstance(s, str) for s in stems):
-            raise ApiError(400, "INVALID_STEMS", "stems must be a list of stem names")
-        unknown = sorted(set(stems) - set(models[model]))
-        if unknown:
-            raise ApiError(
-                400,
-                "UNKNOWN_STEM",
-                f"{model} does not produce {', '.join(unknown)}; "
-                f"it produces {', '.join(models[model])}",
-            )
-    flags = {}
-    for name in ("generate_chords", "generate_lyrics", "generate_structure"):
-        value = data.get(name, False)
-        if not isinstance(value, bool):
-            raise ApiError(400, "INVALID_FLAG", f"{name} must be true or false")
-        flags[name] = value
+    unknown = sorted(set(data.stems or ()) - set(models[model]))
+    if unknown:
+        raise ApiError(
+            400,
+            "UNKNOWN_STEM",
+            f"{model} does not produce {', '.join(unknown)}; "
+            f"it produces {', '.join(models[model])}",
+        )
+    flags = {
+        name: getattr(data, name)
+        for name in ("generate_chords", "generate_lyrics", "generate_structure")
+    }
     download = await visible_download(str(ref))
 
     async with st.queue_lock:
@@ -124,6 +112,7 @@ async def queue_extraction(extraction_id: int) -> None:
 
 
 @bp.get("/api/extractions")
+@schemas.answers(schemas.Extractions)
 async def list_extractions():
     data_dir = state().settings.data_dir
     rows = await library.user_extractions(db(), caller().id)
@@ -131,6 +120,7 @@ async def list_extractions():
 
 
 @bp.get("/api/extractions/<int:extraction_id>")
+@schemas.answers(schemas.ExtractionDetails)
 async def get_extraction(extraction_id: int):
     extraction = await library.user_extraction(db(), caller().id, extraction_id)
     if extraction is None:
@@ -166,6 +156,7 @@ async def cancel_extraction_job(extraction_id: int) -> None:
 
 
 @bp.delete("/api/extractions/<int:extraction_id>")
+@schemas.answers(schemas.Said)
 async def remove_extraction(extraction_id: int):
     extraction = await visible_extraction(extraction_id)
     async with state().queue_lock:
@@ -174,6 +165,7 @@ async def remove_extraction(extraction_id: int):
 
 
 @bp.post("/api/extractions/<int:extraction_id>/retry")
+@schemas.answers(schemas.Said)
 async def retry_extraction(extraction_id: int):
     await visible_extraction(extraction_id)
     async with state().queue_lock:
@@ -191,6 +183,7 @@ async def retry_extraction(extraction_id: int):
 
 @bp.delete("/api/extractions/<int:extraction_id>/delete")
 @admin_required
+@schemas.answers(schemas.FilesDeleted)
 async def delete_extraction(extraction_id: int):
     extraction = await library.get_extraction(db(), extraction_id)
     if extraction is None:
@@ -210,6 +203,7 @@ async def delete_extraction(extraction_id: int):
 
 
 @bp.get("/api/extractions/<int:extraction_id>/lyrics")
+@schemas.answers(schemas.Lyrics)
 async def get_lyrics(extraction_id: int):
     await visible_extraction(extraction_id)
     # TODO: lyrics are stored once the lyric engines exist (the lyrics issue).
@@ -217,8 +211,8 @@ async def get_lyrics(extraction_id: int):
 
 
 @bp.post("/api/extractions/<int:extraction_id>/chords/regenerate")
-@document_request(bodies.ChordsRequest)
-async def regenerate_chords(extraction_id: int):
+@schemas.body(schemas.ChordsRequest)
+async def regenerate_chords(extraction_id: int, data: schemas.ChordsRequest):
     await visible_extraction(extraction_id)
     # TODO: runs a chord backend once the chords plugins exist (the chords issue).
     raise ApiError(

@@ -18,6 +18,7 @@ from quart import Blueprint, request, send_file
 from werkzeug.datastructures import ContentRange
 
 from stemtube import library
+from stemtube.api import schemas
 from stemtube.api.common import ApiError, caller, db, state
 from stemtube.providers import ProviderError
 
@@ -46,6 +47,7 @@ def _too_large_message(limit: int) -> str:
 
 
 @bp.post("/api/upload-file")
+@schemas.answers(schemas.Upload)
 async def upload_file():
     st = state()
     limit = st.settings.storage.max_upload_mb * 2**20

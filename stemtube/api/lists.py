@@ -10,34 +10,15 @@ import logging
 import shutil
 
 from quart import Blueprint
-from quart_schema import document_request
 
 from stemtube import library, users
-from stemtube.api import bodies
-from stemtube.api.common import ApiError, admin_required, caller, db, json_body, state
+from stemtube.api import schemas
+from stemtube.api.common import ApiError, admin_required, caller, db, state
 from stemtube.api.downloads import delete_everywhere, drop_from_list
 from stemtube.api.extractions import drop_extraction
 
 log = logging.getLogger(__name__)
 bp = Blueprint("lists", __name__)
-
-MAX_BULK = 1000
-
-
-async def video_ids_body() -> list[str]:
-    """``video_ids`` of the JSON body: a list of strings, or a 400."""
-    video_ids = (await json_body()).get("video_ids")
-    if (
-        not isinstance(video_ids, list)
-        or not all(isinstance(v, str) for v in video_ids)
-        or len(video_ids) > MAX_BULK
-    ):
-        raise ApiError(
-            400,
-            "INVALID_VIDEO_IDS",
-            f"video_ids must be a list of at most {MAX_BULK} video ids",
-        )
-    return list(dict.fromkeys(video_ids))
 
 
 async def _remove_download(video_id: str) -> bool:
@@ -59,6 +40,7 @@ async def _remove_extractions(video_id: str) -> bool:
 
 
 @bp.delete("/api/user/downloads/<video_id>/remove-from-list")
+@schemas.answers(schemas.Said)
 async def remove_download_from_list(video_id: str):
     async with state().queue_lock:
         removed = await _remove_download(video_id)
@@ -68,6 +50,7 @@ async def remove_download_from_list(video_id: str):
 
 
 @bp.delete("/api/user/extractions/<video_id>/remove-from-list")
+@schemas.answers(schemas.Done)
 async def remove_extractions_from_list(video_id: str):
     async with state().queue_lock:
         removed = await _remove_extractions(video_id)
@@ -77,18 +60,20 @@ async def remove_extractions_from_list(video_id: str):
 
 
 @bp.post("/api/user/downloads/bulk-remove-from-list")
-@document_request(bodies.VideoIds)
-async def bulk_remove_downloads():
-    video_ids = await video_ids_body()
+@schemas.body(schemas.VideoIds)
+@schemas.answers(schemas.Removed)
+async def bulk_remove_downloads(data: schemas.VideoIds):
+    video_ids = data.video_ids
     async with state().queue_lock:
         removed = [v for v in video_ids if await _remove_download(v)]
     return {"success": True, "removed_count": len(removed)}
 
 
 @bp.post("/api/user/extractions/bulk-remove-from-list")
-@document_request(bodies.VideoIds)
-async def bulk_remove_extractions():
-    video_ids = await video_ids_body()
+@schemas.body(schemas.VideoIds)
+@schemas.answers(schemas.Removed)
+async def bulk_remove_extractions(data: schemas.VideoIds):
+    video_ids = data.video_ids
     async with state().queue_lock:
         removed = [v for v in video_ids if await _remove_extractions(v)]
     return {"success": True, "removed_count": len(removed)}
@@ -96,6 +81,7 @@ async def bulk_remove_extractions():
 
 @bp.delete("/api/user/downloads/<video_id>/force-remove")
 @admin_required
+@schemas.answers(schemas.FilesDeleted)
 async def force_remove(video_id: str):
     download = await library.find_download(db(), video_id)
     if download is None or download["status"] == library.PROCESSING:
@@ -117,6 +103,7 @@ async def force_remove(video_id: str):
 
 
 @bp.post("/api/user/cleanup/comprehensive")
+@schemas.answers(schemas.Cleanup)
 async def comprehensive_cleanup():
     """Drop the caller's links to items whose files are gone, and stray files.
 
@@ -188,12 +175,14 @@ async def _remove_strays(download: dict) -> int:
 
 
 @bp.get("/api/user/disclaimer-status")
+@schemas.answers(schemas.Disclaimer)
 async def disclaimer_status():
     accepted_at = await users.disclaimer_accepted_at(db(), caller().id)
     return {"accepted": accepted_at is not None, "accepted_at": accepted_at}
 
 
 @bp.post("/api/user/accept-disclaimer")
+@schemas.answers(schemas.Done)
 async def accept_disclaimer():
     accepted_at = await users.accept_disclaimer(db(), caller().id)
     return {"success": True, "accepted_at": accepted_at}

@@ -12,10 +12,10 @@ from pathlib import Path
 from quart import Blueprint, request, send_file
 from quart_auth import current_user
 from quart_rate_limiter import rate_limit
-from quart_schema import document_querystring, document_request
+from quart_schema import validate_querystring
 
-from stemtube.api import bodies
-from stemtube.api.common import ApiError, admin_required, caller, json_body, state
+from stemtube.api import schemas
+from stemtube.api.common import ApiError, admin_required, caller, state
 from stemtube.api.files import content_disposition
 from stemtube.logs import log_dir
 from stemtube.server_config import LOG_LEVELS
@@ -25,7 +25,6 @@ browser_log = logging.getLogger("stemtube.browser")
 bp = Blueprint("logs", __name__)
 
 LIMITS = {"message": 2000, "url": 500, "stack": 8000}
-MAX_LINES = 10_000
 
 
 def _clean(value: object, limit: int) -> str:
@@ -49,13 +48,13 @@ async def _per_user() -> str:
 
 
 @bp.post("/api/logs/browser")
-@document_request(bodies.BrowserEvent)
 @rate_limit(60, timedelta(minutes=1), key_function=_per_user)
-async def browser_event():
+@schemas.body(schemas.BrowserEvent)
+@schemas.answers(schemas.Logged)
+async def browser_event(data: schemas.BrowserEvent):
     runtime = state().runtime
-    data = await json_body()
-    level = data.get("level", "ERROR")
-    if not isinstance(level, str) or level.upper() not in LOG_LEVELS:
+    level = data.level
+    if level.upper() not in LOG_LEVELS:
         raise ApiError(
             400, "INVALID_LEVEL", f"level must be one of {', '.join(LOG_LEVELS)}"
         )
@@ -67,9 +66,9 @@ async def browser_event():
         number,
         "%s at %s: %s | %s",
         caller().username,
-        _clean(data.get("url"), LIMITS["url"]),
-        _clean(data.get("message"), LIMITS["message"]),
-        _clean(data.get("stack"), LIMITS["stack"]),
+        _clean(data.url, LIMITS["url"]),
+        _clean(data.message, LIMITS["message"]),
+        _clean(data.stack, LIMITS["stack"]),
     )
     return {"success": True, "logged": True}
 
@@ -101,6 +100,7 @@ def _log_file(filename: str) -> Path:
 
 @bp.get("/api/logs/list")
 @admin_required
+@schemas.answers(schemas.LogFiles)
 async def list_logs():
     return {
         "logs": [
@@ -117,15 +117,13 @@ async def list_logs():
 
 
 @bp.get("/api/logs/view/<filename>")
-@document_querystring(bodies.LogLines)
 @admin_required
-async def view_log(filename: str):
+@validate_querystring(schemas.LogLines)
+@schemas.answers(schemas.LogView)
+async def view_log(filename: str, query_args: schemas.LogLines):
     path = _log_file(filename)
-    raw = request.args.get("lines", "100")
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LINES:
-        raise ApiError(400, "INVALID_LINES", f"lines must be 1 to {MAX_LINES}")
     with open(path, encoding="utf-8", errors="replace") as f:
-        last = deque(f, maxlen=int(raw))
+        last = deque(f, maxlen=query_args.lines)
     return {"filename": filename, "content": "".join(last), "lines_shown": len(last)}
 
 

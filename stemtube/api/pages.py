@@ -1,10 +1,10 @@
-"""The browser pages: the main page and the mixer."""
+"""The browser pages: the main page (desktop and phone), the mixer, admin."""
 
 from __future__ import annotations
 
 from quart import Blueprint, render_template, request
 
-from stemtube.api.common import caller, public, state
+from stemtube.api.common import admin_required, caller, public, state
 
 bp = Blueprint("pages", __name__)
 
@@ -14,16 +14,29 @@ def _user() -> dict:
     return {"username": user.username, "is_admin": user.is_admin}
 
 
-@bp.get("/")
-async def index():
+async def _library_page(*, mobile: bool) -> str:
     st = state()
     return await render_template(
         "index.html",
         user=_user(),
+        mobile=mobile,
         max_upload_mb=st.settings.storage.max_upload_mb,
         models=st.registry.models(),
         default_model=st.runtime["default_model"],
     )
+
+
+@bp.get("/")
+async def index():
+    return await _library_page(mobile=False)
+
+
+@bp.get("/mobile")
+async def mobile_index():
+    """The library laid out for a phone: one column, larger touch targets."""
+    # TODO: a phone layout of its own (and the mixer's) comes with the browser
+    # interface issue; this is the main page with touch-sized controls.
+    return await _library_page(mobile=True)
 
 
 @bp.get("/mixer")
@@ -37,3 +50,33 @@ async def mixer():
 async def api_docs():
     """The API's documentation, drawn from /openapi.json."""
     return await render_template("api-docs.html")
+
+
+async def _admin_page(*, embedded: bool = False, settings_only: bool = False) -> str:
+    return await render_template(
+        "admin.html",
+        user=_user(),
+        embedded=embedded,
+        settings_only=settings_only,
+        page_data={"settings_only": settings_only},
+    )
+
+
+@bp.get("/admin")
+@admin_required
+async def admin_page():
+    return await _admin_page()
+
+
+@bp.get("/admin/embedded")
+@admin_required
+async def admin_embedded():
+    """The admin page without the site's header, for an iframe."""
+    return await _admin_page(embedded=True)
+
+
+@bp.get("/admin/mobile-settings")
+@admin_required
+async def admin_mobile_settings():
+    """Only the configuration, for a phone."""
+    return await _admin_page(settings_only=True)

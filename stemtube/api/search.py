@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from quart import Blueprint, request
-from quart_schema import document_querystring
+from quart import Blueprint
+from quart_schema import validate_querystring
 
-from stemtube.api import bodies
+from stemtube.api import schemas
 from stemtube.api.common import ApiError, caller, state
 from stemtube.providers import ProviderError, VideoSource
 
@@ -35,9 +35,10 @@ def source_error(exc: ProviderError) -> ApiError:
 
 
 @bp.get("/api/search")
-@document_querystring(bodies.SearchQuery)
-async def search():
-    query = " ".join(request.args.get("q", "").split())
+@validate_querystring(schemas.SearchQuery)
+@schemas.answers(schemas.SearchAnswer)
+async def search(query_args: schemas.SearchQuery):
+    query = " ".join(query_args.q.split())
     if not query:
         raise ApiError(400, "MISSING_QUERY", "Type something to search for (q).")
     if len(query) > MAX_QUERY:
@@ -54,6 +55,7 @@ async def search():
 
 
 @bp.get("/api/video/<video_id>")
+@schemas.answers(schemas.VideoDetails)
 async def video(video_id: str):
     source = video_source()
     if not source.is_video_id(video_id):

@@ -10,16 +10,16 @@ from __future__ import annotations
 import json
 
 from quart import Blueprint
-from quart_schema import document_request
 
 from stemtube import library
-from stemtube.api import bodies
-from stemtube.api.common import ApiError, caller, db, json_body, state
+from stemtube.api import schemas
+from stemtube.api.common import ApiError, caller, db, state
 
 bp = Blueprint("shared_library", __name__)
 
 
 @bp.get("/api/library")
+@schemas.answers(schemas.Library)
 async def list_library():
     entries = []
     for row in await library.library_downloads(db(), caller().id):
@@ -51,6 +51,7 @@ async def shared_download(global_download_id: int) -> dict:
 
 
 @bp.post("/api/library/<int:global_download_id>/add-download")
+@schemas.answers(schemas.Said)
 async def add_download(global_download_id: int):
     download = await shared_download(global_download_id)
     had = await library.user_download(db(), caller().id, download["id"])
@@ -60,13 +61,12 @@ async def add_download(global_download_id: int):
 
 
 @bp.post("/api/library/<int:global_download_id>/add-extraction")
-@document_request(bodies.ModelChoice)
-async def add_extraction(global_download_id: int):
+@schemas.body(schemas.ModelChoice)
+@schemas.answers(schemas.ExtractionAdded)
+async def add_extraction(global_download_id: int, data: schemas.ModelChoice):
     """Add a finished extraction (``model``, else the default's or any) too."""
     download = await shared_download(global_download_id)
-    model = (await json_body()).get("model")
-    if model is not None and not isinstance(model, str):
-        raise ApiError(400, "INVALID_MODEL", "model must be a model name (a string)")
+    model = data.model
     done = [
         e
         for e in await library.download_extractions(db(), download["id"])

@@ -25,11 +25,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 from quart import Blueprint, request
-from quart_schema import document_querystring, document_request
+from quart_schema import validate_querystring
 
 from stemtube import library
-from stemtube.api import bodies
-from stemtube.api.common import ApiError, caller, db, json_body, state
+from stemtube.api import schemas
+from stemtube.api.common import ApiError, caller, db, state
 from stemtube.api.files import send_ranged
 
 log = logging.getLogger(__name__)
@@ -128,9 +128,9 @@ async def _attachment_name(path: Path) -> str:
 
 
 @bp.get("/api/download-file")
-@document_querystring(bodies.PathRef)
-async def download_file():
-    path = await visible_path(request.args.get("path"))
+@validate_querystring(schemas.PathQuery)
+async def download_file(query_args: schemas.PathQuery):
+    path = await visible_path(query_args.path)
     if not path.is_file():
         raise ApiError(404, "FILE_NOT_FOUND", "File not found")
     mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
@@ -140,9 +140,9 @@ async def download_file():
 
 
 @bp.route("/api/stream-audio", methods=["GET", "HEAD"])
-@document_querystring(bodies.PathRef)
-async def stream_audio():
-    path = await visible_path(request.args.get("path"))
+@validate_querystring(schemas.PathQuery)
+async def stream_audio(query_args: schemas.PathQuery):
+    path = await visible_path(query_args.path)
     if not path.is_file():
         raise ApiError(404, "FILE_NOT_FOUND", "File not found")
     mimetype = (
@@ -154,9 +154,10 @@ async def stream_audio():
 
 
 @bp.post("/api/list-files")
-@document_request(bodies.PathRef)
-async def list_files():
-    folder = await visible_path((await json_body()).get("path"))
+@schemas.body(schemas.PathRef)
+@schemas.answers(schemas.Files)
+async def list_files(data: schemas.PathRef):
+    folder = await visible_path(data.path)
     if not folder.is_dir():
         raise ApiError(400, "NOT_A_FOLDER", "path is a file, not a folder")
     data_dir = state().settings.data_dir.resolve()
@@ -177,6 +178,7 @@ async def list_files():
 
 
 @bp.post("/api/extractions/<int:extraction_id>/create-zip")
+@schemas.answers(schemas.Zip)
 async def create_zip(extraction_id: int):
     """Zip an extraction's stems, named from the song's title, for download."""
     extraction = await library.user_extraction(db(), caller().id, extraction_id)
@@ -227,10 +229,11 @@ def _write_zip(folder: Path, name: str, title: str, stems: list[str]) -> Path:
 
 
 @bp.post("/api/open-folder")
-@document_request(bodies.PathRef)
-async def open_folder():
+@schemas.body(schemas.PathRef)
+@schemas.answers(schemas.Done)
+async def open_folder(data: schemas.PathRef):
     """Open an item's folder in the server's file manager (its own desktop)."""
-    path = await visible_path((await json_body()).get("path"))
+    path = await visible_path(data.path)
     folder = path if path.is_dir() else path.parent
     reason = _cannot_open_here()
     if reason:

@@ -222,3 +222,71 @@ async def test_a_forwarded_for_header_does_not_reset_the_login_limit(
         tmp_path, tiny_models, headers=lambda n: {"X-Forwarded-For": f"10.0.0.{n}"}
     )
     assert answers[-1][0] == 429
+
+
+#: (method, path, body, admin, code): a body that does not fit the route's
+#: model is answered with the code of the field at fault, before any work.
+MISFITS = [
+    ("POST", "/api/downloads", {"video_id": 5}, False, "INVALID_VIDEO_ID"),
+    ("POST", "/api/downloads", {"url": ["x"]}, False, "INVALID_URL"),
+    ("POST", "/api/extractions", [1, 2], False, "INVALID_JSON"),
+    ("POST", "/api/extractions", "null", False, "INVALID_JSON"),
+    ("POST", "/api/extractions", b"{not json", False, "INVALID_JSON"),
+    ("POST", "/api/extractions", {"video_id": True}, False, "MISSING_VIDEO_ID"),
+    (
+        "POST",
+        "/api/user/downloads/bulk-remove-from-list",
+        {"video_ids": "abc"},
+        False,
+        "INVALID_VIDEO_IDS",
+    ),
+    (
+        "POST",
+        "/api/user/extractions/bulk-remove-from-list",
+        {},
+        False,
+        "INVALID_VIDEO_IDS",
+    ),
+    (
+        "POST",
+        "/api/user/extractions/bulk-remove-from-list",
+        {"video_ids": ["x"] * 1001},
+        False,
+        "INVALID_VIDEO_IDS",
+    ),
+    ("POST", "/api/list-files", {}, False, "INVALID_PATH"),
+    ("POST", "/api/open-folder", {"path": 7}, False, "INVALID_PATH"),
+    ("GET", "/api/download-file", None, False, "INVALID_PATH"),
+    ("GET", "/api/stream-audio?path=a&path=b", None, False, "INVALID_PATH"),
+    ("POST", "/api/logs/browser", {"level": 3}, False, "INVALID_LEVEL"),
+    ("POST", "/api/library/1/add-extraction", {"model": 3}, False, "INVALID_MODEL"),
+    ("POST", "/login", {"username": "", "password": "x"}, False, "MISSING_CREDENTIALS"),
+    ("POST", "/admin/add_user", {"username": "carol"}, True, "INVALID_FIELD"),
+    ("POST", "/admin/edit_user", {"user_id": "1"}, True, "INVALID_FIELD"),
+    ("POST", "/admin/delete_user", {"user_id": 1.5}, True, "INVALID_FIELD"),
+    ("POST", "/api/config", {"theme": "dark"}, True, "UNKNOWN_SETTING"),
+    ("POST", "/api/config", {"default_model": 3}, True, "INVALID_VALUE"),
+    ("POST", "/api/config/browser-logging", {"enabled": "on"}, True, "INVALID_VALUE"),
+    ("GET", "/api/logs/view/stemtube.log?lines=0", None, True, "INVALID_LINES"),
+    ("GET", "/api/logs/view/stemtube.log?lines=ten", None, True, "INVALID_LINES"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "admin", "code"), MISFITS)
+async def test_a_body_that_does_not_fit_is_a_400_with_the_fields_code(
+    live_server, alice, root, method, path, body, admin, code
+):
+    session = root if admin else alice
+    if isinstance(body, bytes | str):
+        options = {"data": body, "headers": {"Content-Type": "application/json"}}
+    else:
+        options = {"json": body}
+    async with session.request(method, path, **options) as answer:
+        data = await answer.json()
+        assert answer.status == 400, data
+        assert data["code"] == code
+        assert set(data) == {"error", "code"}
+    if code == "UNKNOWN_SETTING":  # the answer says what is known, nothing stored
+        assert "default_model" in data["error"]
+        async with root.get("/api/config") as answer:
+            assert "theme" not in await answer.json()

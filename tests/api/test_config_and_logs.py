@@ -7,20 +7,8 @@ import logging
 import pytest
 
 from stemtube import media
-from stemtube.logs import configure_logging
 
 from support import LiveServer, extract
-
-
-@pytest.fixture
-def server_log(settings):
-    """The server's log file, as `stemtube serve` writes it; removed after."""
-    configure_logging(settings, console=False)
-    yield settings.data_dir / "logs" / settings.logging.file
-    for handler in list(logging.getLogger().handlers):
-        if getattr(handler, "_stemtube", False):
-            logging.getLogger().removeHandler(handler)
-            handler.close()
 
 
 async def get(session, url):

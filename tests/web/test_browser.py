@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from support import PASSWORD, TEST_DATA
+from support import PASSWORD, TEST_DATA, upload
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -153,3 +153,85 @@ async def test_the_api_docs_page_lists_the_routes(live_server, page):
     assert any("/api/downloads" in p for p in paths)
     assert page.errors == []
     assert not [e for e in csp_errors if "script" in e], csp_errors
+
+
+async def _log_in(page, live_server, name: str) -> None:
+    await page.goto(live_server.url + "/login")
+    await page.fill("#username", name)
+    await page.fill("#password", PASSWORD)
+    await page.click("#login-submit")
+    await page.wait_for_url(live_server.url + "/")
+
+
+async def test_an_admin_manages_users_settings_and_logs_from_the_page(
+    server_log, live_server, page
+):
+    await live_server.add_user("root", admin=True)
+    await live_server.add_user("mallory")
+    title = "<b>loud</b>"
+    mallory = await live_server.login("mallory")
+    status, item = await upload(mallory, TEST_DATA / "real" / "robin.ogg")
+    assert status == 200
+    # aiohttp percent-encodes such a file name; set the title as a browser would.
+    await live_server.db.execute(
+        "UPDATE downloads SET title = ? WHERE video_id = ?", (title, item["video_id"])
+    )
+    await live_server.db.commit()
+    await _log_in(page, live_server, "root")
+    page.on("dialog", lambda dialog: dialog.accept())
+
+    await page.click("text=Admin")
+    await page.wait_for_url(live_server.url + "/admin")
+    rows = page.locator("#users-rows tr")
+    await wait_for(page, "document.querySelectorAll('#users-rows tr').length === 2")
+    assert "mallory" in await page.inner_text("#users-rows")
+    song = page.locator("#storage-rows tr").first
+    await song.wait_for()
+    assert title in await song.inner_text()
+    assert "mallory" in await song.inner_text()
+    assert await page.locator("#storage-rows b").count() == 0
+
+    await page.fill("#add-user-form [name=username]", "carol")
+    await page.fill("#add-user-form [name=password]", "carol's long password")
+    await page.click("#add-user-form button")
+    await wait_for(page, "document.querySelectorAll('#users-rows tr').length === 3")
+    carol = await live_server.login("carol", "carol's long password")
+    async with carol.get("/api/downloads") as answer:
+        assert answer.status == 200
+
+    # The last admin cannot be made a user: the page shows the server's words.
+    await rows.filter(has_text="root").locator("text=Make user").click()
+    await page.wait_for_selector("#users-message[data-kind=error]:not([hidden])")
+    assert "admin" in (await page.text_content("#users-message")).lower()
+
+    await page.select_option("#config-form [name=log_level]", "WARNING")
+    await page.check("#config-form [name=enabled]")
+    await page.click("#config-form button")
+    await page.wait_for_selector("#config-message[data-kind=success]:not([hidden])")
+    async with carol.get("/api/config/browser-logging") as answer:
+        assert await answer.json() == {"enabled": True, "log_level": "WARNING"}
+
+    await page.locator("#logs-list li").first.locator("button").click()
+    await page.wait_for_selector("#log-view:not([hidden])")
+    assert "logged in" in await page.text_content("#log-view")
+
+    # A user who is not an admin gets no admin page.
+    async with carol.get("/admin") as answer:
+        assert answer.status == 403
+    assert page.errors == []
+
+
+async def test_the_mobile_page_and_the_settings_panel_load(live_server, page):
+    await live_server.add_user("root", admin=True)
+    await _log_in(page, live_server, "root")
+    await page.goto(live_server.url + "/mobile")
+    assert await page.locator("body.mobile #file-input").count() == 1
+    await page.goto(live_server.url + "/admin/mobile-settings")
+    await wait_for(
+        page, "document.querySelector('#config-form [name=default_model]').value"
+    )
+    assert await page.locator("#users-rows").count() == 0
+    await page.goto(live_server.url + "/admin/embedded")
+    assert await page.locator(".site-header").count() == 0
+    await wait_for(page, "document.querySelectorAll('#users-rows tr').length === 1")
+    assert page.errors == []
