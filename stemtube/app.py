@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
@@ -17,8 +18,10 @@ from quart_schema import QuartSchema, RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from stemtube import __version__, library, server_config, users
+from stemtube import __version__, analysis, library, server_config, users
 from stemtube import db as database
+from stemtube.analysis import KIND as ANALYSIS
+from stemtube.analysis import AnalysisHandler
 from stemtube.api import (
     admin,
     auth,
@@ -177,6 +180,19 @@ def create_app(
     _install_error_handlers(app)
     _install_socketio(sio, app, auth_ext, st)
 
+    async def analyse_extraction(extraction: dict) -> None:
+        """Find the song's beats, key and (unless turned off) chords."""
+        options = json.loads(extraction["options"] or "{}")
+        backend = analysis.default_backend(
+            list(registry.chord_backends), st.runtime["default_chord_backend"]
+        )
+        params = analysis.analysis_params(
+            extraction, backend, chords_wanted=options.get("generate_chords", True)
+        )
+        await analysis.queue_analysis(
+            st.db, st.runner, extraction["download_id"], params
+        )
+
     @app.before_serving
     async def open_resources() -> None:
         st.db = await database.connect(settings.data_dir / "stemtube.db")
@@ -188,7 +204,10 @@ def create_app(
             st.db,
             settings,
             {
-                EXTRACTION: ExtractionHandler(st.db, settings, emit, registry.notify),
+                EXTRACTION: ExtractionHandler(
+                    st.db, settings, emit, registry.notify, analyse_extraction
+                ),
+                ANALYSIS: AnalysisHandler(st.db, settings, emit),
                 DOWNLOAD: DownloadHandler(
                     st.db, settings, registry.sources, emit, registry.notify
                 ),
@@ -196,6 +215,7 @@ def create_app(
             limits={
                 EXTRACTION: settings.jobs.extraction_workers,
                 DOWNLOAD: settings.jobs.download_workers,
+                ANALYSIS: settings.jobs.analysis_workers,
             },
         )
         for kind, target_id in await library.stranded_items(
@@ -239,7 +259,8 @@ def _install_request_hooks(app: Quart, st: AppState) -> None:
             return None
         if g.user is None:
             if (
-                not request.path.startswith("/api/")
+                request.blueprint == "pages"  # a page, not the JSON admin routes
+                and request.method in SAFE_METHODS
                 and request.accept_mimetypes.accept_html
             ):
                 target = quote(request.full_path.rstrip("?"), safe="/")

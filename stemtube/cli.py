@@ -354,6 +354,19 @@ def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
             if can_fetch
             else "missing and downloads are off; `stemtube models import FILE`",
         )
+    backends = sorted(registry.chord_backends)
+    line(
+        True if backends else None,
+        "chord backends",
+        ", ".join(backends) or "none loaded: songs get no chords",
+    )
+    for what in ("rhythm", "key"):
+        analyser = registry.analyser_for(what)
+        line(
+            True if analyser else None,
+            f"{what} analyser",
+            analyser.name if analyser else "none loaded",
+        )
     for source in registry.sources.values():
         for ok, what, detail in getattr(source, "diagnostics", list)():
             line(ok, what, detail)

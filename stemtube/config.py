@@ -72,9 +72,20 @@ class JobSettings:
     threads: int = 0
     #: Songs fetched from a video site at the same time.
     download_workers: int = 2
+    #: Songs analysed (beats, chords, key) at the same time.
+    analysis_workers: int = 1
+    #: How long POST .../chords/regenerate waits for its job before it
+    #: answers 202 and lets the job finish on its own.
+    regenerate_wait_seconds: float = 120.0
 
     def __post_init__(self) -> None:
-        if self.extraction_workers < 1 or self.threads < 0 or self.download_workers < 1:
+        if (
+            self.extraction_workers < 1
+            or self.threads < 0
+            or self.download_workers < 1
+            or self.analysis_workers < 1
+            or self.regenerate_wait_seconds < 0
+        ):
             raise ValueError("out of range")
 
 
@@ -99,6 +110,17 @@ class SeparationSettings:
 
 
 @dataclass(frozen=True)
+class AnalysisSettings:
+    #: What chords are found on once a song is split: "stems" (the harmonic
+    #: stems, without vocals and drums) or "mix" (the whole song).
+    chords_from: str = "stems"
+
+    def __post_init__(self) -> None:
+        if self.chords_from not in ("stems", "mix"):
+            raise ValueError('must be "stems" or "mix"')
+
+
+@dataclass(frozen=True)
 class LoggingSettings:
     level: str = "INFO"
     #: Log file name inside <data_dir>/logs/.
@@ -118,6 +140,7 @@ class Settings:
     auth: AuthSettings = field(default_factory=AuthSettings)
     jobs: JobSettings = field(default_factory=JobSettings)
     separation: SeparationSettings = field(default_factory=SeparationSettings)
+    analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     #: ``[plugins.NAME]`` tables: ``enabled`` plus the plugin's own keys.
     plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -133,9 +156,9 @@ class Settings:
         return bool(self.plugins.get(name, {}).get("enabled", True))
 
     def plugin_settings(self, name: str) -> dict[str, Any]:
-        """The plugin's own keys, without ``enabled``."""
+        """The plugin's own keys, without ``enabled`` and ``module``."""
         table = self.plugins.get(name, {})
-        return {k: v for k, v in table.items() if k != "enabled"}
+        return {k: v for k, v in table.items() if k not in ("enabled", "module")}
 
     def replace(self, **sections: Any) -> Settings:
         """A copy with whole sections replaced, for tests and the CLI."""

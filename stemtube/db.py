@@ -108,6 +108,20 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # 4: what the analysers found about a song (rhythm, chords, key...), and
+    # the parameters of a job (which chord backend to run).
+    """
+    CREATE TABLE analyses (
+        download_id INTEGER NOT NULL REFERENCES downloads(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        engine TEXT NOT NULL,
+        source TEXT NOT NULL,
+        data TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%S', 'now')),
+        PRIMARY KEY (download_id, kind)
+    );
+    ALTER TABLE jobs ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
+    """,
 ]
 
 

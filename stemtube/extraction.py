@@ -144,11 +144,14 @@ class ExtractionHandler:
         settings: Settings,
         emit: Emitter,
         notify: Callable[..., None],
+        on_completed: Callable[[dict], Awaitable[None]] | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
         self.emit = emit
         self.notify = notify
+        #: Called with the finished extraction (the app queues its analysis).
+        self.on_completed = on_completed
 
     async def prepare(self, job: Job) -> dict | None:
         extraction = await library.get_extraction(self.db, job.target_id)
@@ -196,6 +199,8 @@ class ExtractionHandler:
             completed_at=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
         )
         self.notify("extraction_finished", extraction=extraction)
+        if self.on_completed is not None:
+            await self.on_completed(extraction)
 
     async def failed(self, job: Job, code: str, message: str) -> None:
         await self._update_and_tell(

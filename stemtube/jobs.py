@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import multiprocessing
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import aiosqlite
@@ -43,6 +44,8 @@ class Job:
     id: int
     kind: str
     target_id: int
+    #: What the job was asked for beyond its target (a backend's name...).
+    params: dict = field(default_factory=dict)
 
 
 class JobCancelled(Exception):
@@ -85,11 +88,13 @@ class JobRunner(Protocol):
 # The jobs table.
 
 
-async def create_job(db: aiosqlite.Connection, kind: str, target_id: int) -> int:
+async def create_job(
+    db: aiosqlite.Connection, kind: str, target_id: int, params: dict | None = None
+) -> int:
     (job_id,) = await fetch_row(
         db,
-        "INSERT INTO jobs (kind, target_id) VALUES (?, ?) RETURNING id",
-        (kind, target_id),
+        "INSERT INTO jobs (kind, target_id, params) VALUES (?, ?, ?) RETURNING id",
+        (kind, target_id, json.dumps(params or {})),
     )
     await db.commit()
     return job_id
@@ -258,6 +263,14 @@ class LocalRunner:
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
+    async def wait(self, job_id: int, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for a job to end; whether it did."""
+        task = self._tasks.get(job_id)
+        if task is None:
+            return True
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+        return bool(done)
+
     async def wait_idle(self) -> None:
         """Wait until no job is running (for tests and the command line)."""
         while self._tasks:
@@ -269,7 +282,9 @@ class LocalRunner:
             row = await get_job(self.db, job_id)
             if row is None or row["status"] not in (QUEUED, RUNNING):
                 return
-            job = Job(row["id"], row["kind"], row["target_id"])
+            job = Job(
+                row["id"], row["kind"], row["target_id"], json.loads(row["params"])
+            )
             handler = self.handlers[job.kind]
             async with self._limits[job.kind]:
                 await self._execute(job, handler)

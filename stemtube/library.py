@@ -235,7 +235,7 @@ async def user_download(
     column = "d.id" if number is not None else "d.video_id"
     row = await fetch_row(
         db,
-        "SELECT d.*, ud.added_at FROM downloads d "
+        f"SELECT d.*, ud.added_at, {_ANALYSED} FROM downloads d "
         "JOIN user_downloads ud ON ud.download_id = d.id "
         f"WHERE ud.user_id = ? AND {column} = ?",
         (user_id, number if number is not None else str(ref)),
@@ -248,7 +248,7 @@ async def user_downloads(db: aiosqlite.Connection, user_id: int) -> list[dict]:
         dict(row)
         for row in await fetch_rows(
             db,
-            "SELECT d.*, ud.added_at FROM downloads d "
+            f"SELECT d.*, ud.added_at, {_ANALYSED} FROM downloads d "
             "JOIN user_downloads ud ON ud.download_id = d.id "
             "WHERE ud.user_id = ? AND d.status != 'processing' "
             "ORDER BY ud.added_at DESC, d.id DESC",
@@ -313,8 +313,15 @@ async def link_extraction(
     await db.commit()
 
 
+#: The kinds of analysis stored for the song of row ``d``, as a JSON list.
+_ANALYSED = (
+    "(SELECT json_group_array(a.kind) FROM analyses a WHERE a.download_id = d.id) "
+    "AS analysed"
+)
+
 _EXTRACTION_SELECT = (
-    "SELECT e.*, d.video_id, d.title, d.duration, ue.added_at FROM extractions e "
+    f"SELECT e.*, d.video_id, d.title, d.duration, ue.added_at, {_ANALYSED} "
+    "FROM extractions e "
     "JOIN downloads d ON d.id = e.download_id "
     "JOIN user_extractions ue ON ue.extraction_id = e.id "
 )
@@ -384,6 +391,69 @@ async def _update_row(
 # What the API shows.
 
 
+# What the analysers found.
+
+
+async def store_analysis(
+    db: aiosqlite.Connection,
+    download_id: int,
+    kind: str,
+    engine: str,
+    source: str,
+    data: dict,
+) -> None:
+    """Keep ``data`` as the song's ``kind`` analysis, replacing an older one."""
+    await db.execute(
+        "INSERT INTO analyses (download_id, kind, engine, source, data) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (download_id, kind) DO UPDATE SET "
+        "engine = excluded.engine, source = excluded.source, data = excluded.data, "
+        "created_at = strftime('%Y-%m-%dT%H:%M:%S', 'now')",
+        (download_id, kind, engine, source, json.dumps(data)),
+    )
+    await db.commit()
+
+
+async def analyses(db: aiosqlite.Connection, download_id: int) -> dict[str, dict]:
+    """The song's stored analyses by kind: ``{engine, source, data, created_at}``."""
+    return {
+        row["kind"]: {
+            "engine": row["engine"],
+            "source": row["source"],
+            "data": json.loads(row["data"]),
+            "created_at": row["created_at"],
+        }
+        for row in await fetch_rows(
+            db, "SELECT * FROM analyses WHERE download_id = ?", (download_id,)
+        )
+    }
+
+
+def _available(row: dict) -> dict[str, bool]:
+    kinds = set(json.loads(row.get("analysed") or "[]"))
+    return {
+        "chords_available": "chords" in kinds,
+        "lyrics_available": "lyrics" in kinds,
+        "structure_available": "structure" in kinds,
+    }
+
+
+def analysis_view(found: dict[str, dict]) -> dict:
+    """The analyses of a song as the extraction and download answers show them."""
+    rhythm = found.get("rhythm", {}).get("data", {})
+    chords = found.get("chords")
+    key = found.get("key", {}).get("data", {})
+    return {
+        "chords": chords["data"]["segments"] if chords else [],
+        "chords_backend": chords["engine"] if chords else None,
+        "chords_source": chords["source"] if chords else None,
+        "beats": rhythm.get("beats", []),
+        "downbeats": rhythm.get("downbeats", []),
+        "bpm": rhythm.get("bpm"),
+        "meter": rhythm.get("meter"),
+        "key": key.get("key"),
+    }
+
+
 def relative_path(data_dir: Path, path: Path) -> str:
     return path.relative_to(data_dir).as_posix()
 
@@ -397,7 +467,13 @@ def stems_paths(data_dir: Path, extraction: dict) -> dict[str, str]:
     }
 
 
-def extraction_view(extraction: dict, data_dir: Path, *, detail: bool = False) -> dict:
+def extraction_view(
+    extraction: dict,
+    data_dir: Path,
+    *,
+    detail: bool = False,
+    found: dict[str, dict] | None = None,
+) -> dict:
     stems = json.loads(extraction["stems"] or "[]")
     view = {
         "id": extraction["id"],
@@ -411,24 +487,27 @@ def extraction_view(extraction: dict, data_dir: Path, *, detail: bool = False) -
         "error_code": extraction["error_code"],
         "stems": stems,
         "extraction_date": extraction["completed_at"] or extraction["created_at"],
-        "chords_available": False,
-        "lyrics_available": False,
-        "structure_available": False,
+        **_available(extraction),
     }
     if detail:
         view["stems_paths"] = stems_paths(data_dir, extraction)
         view["stem_urls"] = {
             stem: f"/api/extracted_stems/{extraction['id']}/{stem}" for stem in stems
         }
-        # TODO: chords, lyrics and structure arrive with their analysis engines.
-        view["chords"] = []
+        view.update(analysis_view(found or {}))
+        # TODO: lyrics and structure arrive with their engines (their issues).
         view["lyrics"] = {"lyrics": [], "available": False}
         view["structure"] = []
     return view
 
 
 def download_view(
-    download: dict, extractions: list[dict], data_dir: Path, *, detail: bool = False
+    download: dict,
+    extractions: list[dict],
+    data_dir: Path,
+    *,
+    detail: bool = False,
+    found: dict[str, dict] | None = None,
 ) -> dict:
     """A download as the API shows it, with the caller's extractions of it."""
     completed = [e for e in extractions if e["status"] == COMPLETED]
@@ -453,9 +532,7 @@ def download_view(
         "extraction_id": current["id"] if current else None,
         "extraction_status": current["status"] if current else None,
         "stems_available": json.loads(current["stems"]) if current else [],
-        "chords_available": False,
-        "lyrics_available": False,
-        "structure_available": False,
+        **_available(download),
         "extractions": [
             {
                 "id": e["id"],
@@ -468,9 +545,10 @@ def download_view(
         ],
     }
     if detail:
-        # TODO: tempo and key arrive with the analysis plugins.
-        view["bpm"] = None
-        view["key"] = None
+        analysed = analysis_view(found or {})
+        view["bpm"] = analysed["bpm"]
+        view["key"] = analysed["key"]
+        view["meter"] = analysed["meter"]
         view["extraction"] = (
             {
                 "id": current["id"],

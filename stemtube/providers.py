@@ -146,3 +146,51 @@ class Separator(Protocol):
     ) -> dict[str, np.ndarray]:
         """Split float32 audio (channels, samples) at 44.1 kHz into stems."""
         ...
+
+
+@runtime_checkable
+class ChordBackend(Protocol):
+    """Finds the chords of a song."""
+
+    name: str
+    #: "majmin" (24 chords and N) or "large" (sevenths, sus, dim...).
+    vocabulary: str
+
+    def check(self) -> CheckResult:
+        """Say whether the backend's dependencies and weights are present."""
+        ...
+
+    def recognize(
+        self, audio: np.ndarray, sample_rate: int, progress: ProgressFn = no_progress
+    ) -> list[tuple[float, float, str]]:
+        """``(start, end, Harte label)`` rows for mono float32 audio."""
+        ...
+
+
+@runtime_checkable
+class Analyser(Protocol):
+    """Finds something about a song: its beats and tempo, key, sections...
+
+    ``provides`` names what ``analyse`` returns (``"rhythm"``, ``"key"``,
+    ``"structure"``); ``context`` holds what was found before it: the
+    rhythm (``beats``, ``downbeats``, ``bpm``) and the chords as
+    ``stemtube.chords.Segment`` lists, and the stems as mono arrays by name
+    when the song has been split.
+    """
+
+    name: str
+    provides: tuple[str, ...]
+
+    def check(self) -> CheckResult:
+        """Say whether the analyser's dependencies are present."""
+        ...
+
+    def analyse(
+        self,
+        audio: np.ndarray,
+        sample_rate: int,
+        context: dict,
+        progress: ProgressFn = no_progress,
+    ) -> dict:
+        """What it found about mono float32 audio, as JSON-ready values."""
+        ...

@@ -9,6 +9,7 @@ starts with the others.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -20,7 +21,9 @@ import pluggy
 from stemtube import hookspecs
 from stemtube.config import Settings
 from stemtube.providers import (
+    Analyser,
     CheckResult,
+    ChordBackend,
     FileSource,
     Separator,
     Source,
@@ -52,7 +55,7 @@ class PluginRegistry:
         *,
         entry_points: bool = True,
         modules: dict[str, ModuleType | object] | None = None,
-        kinds: tuple[str, ...] = ("sources", "separators"),
+        kinds: tuple[str, ...] = ("sources", "separators", "chords", "analysers"),
     ) -> None:
         """Load the enabled plugins and collect their providers.
 
@@ -67,9 +70,12 @@ class PluginRegistry:
         self.sources: dict[str, Source] = {}
         self.separators: dict[str, Separator] = {}
         self._model_owner: dict[str, Separator] = {}
+        self.chord_backends: dict[str, ChordBackend] = {}
+        self.analysers: dict[str, Analyser] = {}
 
         if entry_points:
             self._load_entry_points()
+        self._load_configured_modules()
         for name, module in (modules or {}).items():
             self._register(name, module, version="")
         self._collect()
@@ -92,6 +98,27 @@ class PluginRegistry:
                 continue
             self._register(ep.name, module, version)
 
+    def _load_configured_modules(self) -> None:
+        """Plugins named by ``[plugins.NAME] module = "dotted.path"``.
+
+        A plugin that is not installed as a distribution (a local file on
+        the server's path, a test's plugin) is loaded this way, in the server
+        and in its workers alike.
+        """
+        for name, table in self.settings.plugins.items():
+            dotted = table.get("module")
+            if not dotted or name in self.plugins:
+                continue
+            if not self.settings.plugin_enabled(name):
+                self.plugins[name] = PluginInfo(name, "", "disabled", "disabled")
+                continue
+            try:
+                module = importlib.import_module(str(dotted))
+            except Exception as exc:
+                self._fail(name, "", f"import of {dotted!r} failed: {exc!r}")
+                continue
+            self._register(name, module, getattr(module, "__version__", ""))
+
     def _register(self, name: str, module: Any, version: str) -> None:
         try:
             self.manager.register(module, name=name)
@@ -109,13 +136,20 @@ class PluginRegistry:
             for plugin_name, provider in self._call("register_sources"):
                 if self._checked(plugin_name, provider):
                     self.sources[provider.name] = provider
-        if "separators" not in self.kinds:
-            return
-        for plugin_name, provider in self._call("register_separators"):
-            if self._checked(plugin_name, provider):
-                self.separators[provider.name] = provider
-                for model in provider.models():
-                    self._model_owner.setdefault(model, provider)
+        if "separators" in self.kinds:
+            for plugin_name, provider in self._call("register_separators"):
+                if self._checked(plugin_name, provider):
+                    self.separators[provider.name] = provider
+                    for model in provider.models():
+                        self._model_owner.setdefault(model, provider)
+        if "chords" in self.kinds:
+            for plugin_name, provider in self._call("register_chord_backends"):
+                if self._checked(plugin_name, provider):
+                    self.chord_backends.setdefault(provider.name, provider)
+        if "analysers" in self.kinds:
+            for plugin_name, provider in self._call("register_analysers"):
+                if self._checked(plugin_name, provider):
+                    self.analysers.setdefault(provider.name, provider)
 
     def _call(self, hook_name: str) -> list[tuple[str, Any]]:
         """Call one hook plugin by plugin, so one plugin's error stays its own."""
@@ -161,6 +195,13 @@ class PluginRegistry:
     def separator_for(self, model: str) -> Separator | None:
         """The separator that offers ``model``, if any is loaded."""
         return self._model_owner.get(model)
+
+    def analyser_for(self, what: str) -> Analyser | None:
+        """The first loaded analyser that provides ``what`` (``"rhythm"``...)."""
+        for analyser in self.analysers.values():
+            if what in analyser.provides:
+                return analyser
+        return None
 
     def file_source(self) -> FileSource | None:
         """The source that takes uploaded files, if one is loaded."""

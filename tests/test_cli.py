@@ -215,6 +215,9 @@ def test_doctor_reports_each_part_and_fails_without_a_separator(tmp_path, tiny_m
     assert re.search(r"^ok +yt-dlp +20\d\d\.\d+\.\d+", healthy.stdout, re.M)
     assert re.search(r"^(ok|note) +JavaScript runtime ", healthy.stdout, re.M)
     assert re.search(r"^ok +ffmpeg program +\S+ffmpeg", healthy.stdout, re.M)
+    assert re.search(r"^ok +plugin madmom +loaded", healthy.stdout, re.M)
+    assert re.search(r"^ok +chord backends +madmom", healthy.stdout, re.M)
+    assert re.search(r"^ok +key analyser +madmom-key", healthy.stdout, re.M)
     assert healthy.stdout.rstrip().endswith("all good")
 
     config.write_text(
@@ -224,6 +227,10 @@ def test_doctor_reports_each_part_and_fails_without_a_separator(tmp_path, tiny_m
     assert broken.returncode == 1
     assert re.search(r"^note +plugin demucs +disabled", broken.stdout, re.M)
     assert re.search(r"^FAIL +separation models +none", broken.stdout, re.M)
+
+    config.write_text(config.read_text() + "\n[plugins.madmom]\nenabled = false\n")
+    without = stemtube("--config", str(config), "doctor")
+    assert re.search(r"^note +chord backends +none loaded", without.stdout, re.M)
 
 
 def test_serve_on_a_port_in_use_says_so_and_exits(tmp_path, tiny_models):

@@ -46,10 +46,11 @@ def create_blueprint(settings: Settings) -> Blueprint:
     @rate_limit(per_minute, timedelta(minutes=1))
     @schemas.answers(schemas.LoginAnswer)
     async def login():
+        raw = await request.get_data(as_text=False)
         if request.mimetype in (
             "application/x-www-form-urlencoded",
             "multipart/form-data",
-        ):
+        ) and not raw.lstrip().startswith(b"{"):  # curl -d '{...}' is JSON
             form = dict(await request.form)
             form["remember"] = form.get("remember") in ("1", "on", "true")
         else:

@@ -126,7 +126,15 @@ class JsonRequest(Request):
         if not raw.strip():
             return {}
         try:
-            return json.loads(raw.decode("utf-8"))
+            data = json.loads(raw.decode("utf-8"))
+            # A lone surrogate ("\ud800", half an emoji) is valid JSON but no
+            # text: SQLite, file names and hashing would fail on it later.
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+            return data
+        except UnicodeEncodeError:
+            raise ApiError(
+                400, "INVALID_JSON", "The request body holds text that is not Unicode."
+            ) from None
         except (UnicodeDecodeError, ValueError):
             raise ApiError(
                 400, "INVALID_JSON", "The request body is not valid JSON."

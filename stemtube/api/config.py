@@ -8,7 +8,7 @@ import shutil
 
 from quart import Blueprint
 
-from stemtube import media, server_config
+from stemtube import analysis, media, server_config
 from stemtube.api import schemas
 from stemtube.api.common import ApiError, admin_required, caller, db, state
 
@@ -29,8 +29,7 @@ def gpu_facts() -> tuple[bool, str | None]:
 
 
 def chord_backends() -> list[str]:
-    # TODO: chord backends arrive with the chords plugins (their own issue).
-    return []
+    return sorted(state().registry.chord_backends)
 
 
 @bp.get("/api/config")
@@ -44,7 +43,9 @@ async def get_config():
         "model_stems": models,
         "chord_backends": chord_backends(),
         "default_model": st.runtime["default_model"],
-        "default_chord_backend": st.runtime["default_chord_backend"],
+        "default_chord_backend": analysis.default_backend(
+            chord_backends(), st.runtime["default_chord_backend"]
+        ),
         "gpu_available": gpu,
         "cuda_version": cuda,
         "max_upload_mb": st.settings.storage.max_upload_mb,

@@ -245,7 +245,11 @@ async def get_download(download_id: str):
     download = await visible_download(download_id, ready=False)
     extractions = await library.user_extractions(db(), caller().id, download["id"])
     return library.download_view(
-        download, extractions, state().settings.data_dir, detail=True
+        download,
+        extractions,
+        state().settings.data_dir,
+        detail=True,
+        found=await library.analyses(db(), download["id"]),
     )
 
 

@@ -6,7 +6,7 @@ import logging
 
 from quart import Blueprint
 
-from stemtube import jobs, library
+from stemtube import analysis, jobs, library
 from stemtube.api import schemas
 from stemtube.api.common import (
     ApiError,
@@ -125,7 +125,12 @@ async def get_extraction(extraction_id: int):
     extraction = await library.user_extraction(db(), caller().id, extraction_id)
     if extraction is None:
         raise ApiError(404, "EXTRACTION_NOT_FOUND", "Extraction not found")
-    return library.extraction_view(extraction, state().settings.data_dir, detail=True)
+    return library.extraction_view(
+        extraction,
+        state().settings.data_dir,
+        detail=True,
+        found=await library.analyses(db(), extraction["download_id"]),
+    )
 
 
 async def visible_extraction(extraction_id: int) -> dict:
@@ -212,12 +217,58 @@ async def get_lyrics(extraction_id: int):
 
 @bp.post("/api/extractions/<int:extraction_id>/chords/regenerate")
 @schemas.body(schemas.ChordsRequest)
+@schemas.answers(schemas.ChordsRegenerated)
 async def regenerate_chords(extraction_id: int, data: schemas.ChordsRequest):
-    await visible_extraction(extraction_id)
-    # TODO: runs a chord backend once the chords plugins exist (the chords issue).
-    raise ApiError(
-        503, "CHORDS_UNAVAILABLE", "No chord backend is installed on this server yet."
+    """Find the chords again, with ``backend`` or the default, as a job.
+
+    Waits for the job (``[jobs] regenerate_wait_seconds``) and answers with
+    the new chords; a job still running then is answered 202 with its id.
+    The beat grid and key stay; the previous chords stay if the run fails.
+    """
+    extraction = await visible_extraction(extraction_id)
+    st = state()
+    available = sorted(st.registry.chord_backends)
+    if not available:
+        raise ApiError(
+            503, "CHORDS_UNAVAILABLE", "No chord backend is loaded on this server."
+        )
+    backend = data.backend or analysis.default_backend(
+        available, st.runtime["default_chord_backend"]
     )
+    if backend not in available:
+        raise ApiError(
+            400,
+            "UNKNOWN_BACKEND",
+            f"Unknown chord backend {backend[:40]!r}; "
+            f"available: {', '.join(available)}",
+        )
+    download_id = extraction["download_id"]
+    params = analysis.analysis_params(extraction, backend)
+    stored = await library.analyses(db(), download_id)
+    params["parts"] = ["chords"] + ([] if "rhythm" in stored else ["rhythm"])
+    job_id = await analysis.queue_analysis(db(), st.runner, download_id, params)
+    log.info("user %s asked for chords by %s", caller().username, backend)
+    await st.runner.wait(job_id, st.settings.jobs.regenerate_wait_seconds)
+    job = await jobs.get_job(db(), job_id)
+    if job["status"] == jobs.FAILED:
+        status = 503 if job["error_code"] == "BACKEND_UNAVAILABLE" else 500
+        raise ApiError(status, job["error_code"], job["error_message"])
+    if job["status"] != jobs.COMPLETED:
+        return {
+            "success": True,
+            "job_id": job_id,
+            "status": job["status"],
+            "backend_used": backend,
+            "message": "Still finding the chords; analysis_progress events follow.",
+        }, 202
+    chords = (await library.analyses(db(), download_id))["chords"]
+    return {
+        "success": True,
+        "chords_count": len(chords["data"]["segments"]),
+        "backend_used": chords["engine"],
+        "source": chords["source"],
+        "chords": chords["data"]["segments"],
+    }
 
 
 @bp.post("/api/extractions/<int:extraction_id>/lyrics/generate")

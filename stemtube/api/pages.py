@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from quart import Blueprint, render_template, request
 
+from stemtube import server_config
 from stemtube.api.common import admin_required, caller, public, state
 
 bp = Blueprint("pages", __name__)
@@ -58,6 +59,7 @@ async def _admin_page(*, embedded: bool = False, settings_only: bool = False) ->
         user=_user(),
         embedded=embedded,
         settings_only=settings_only,
+        log_levels=server_config.LOG_LEVELS,
         page_data={"settings_only": settings_only},
     )
 

@@ -79,7 +79,11 @@ def invalid_body(error: RequestSchemaValidationError) -> tuple[str, str]:
     if not location or model is None:
         return "INVALID_JSON", "The request body must be a JSON object."
     name = str(location[0])
-    where = ".".join(str(part) for part in location)
+    # The list indexes of the place at fault; pydantic also names the union
+    # member it tried (``video_id.str``), which means nothing to a client.
+    where = name + "".join(
+        f"[{part}]" for part in location[1:] if isinstance(part, int)
+    )
     field = model.model_fields.get(name)
     if field is None:
         known = ", ".join(model.model_fields)
@@ -109,9 +113,9 @@ class ExtractionRequest(Body):
     download_id: str | int | None = coded("MISSING_VIDEO_ID", None)
     model: str | None = coded("INVALID_MODEL", None)
     stems: list[str] | None = coded("INVALID_STEMS", None)
-    generate_chords: bool = coded("INVALID_FLAG", False)
-    generate_lyrics: bool = coded("INVALID_FLAG", False)
-    generate_structure: bool = coded("INVALID_FLAG", False)
+    generate_chords: bool = coded("INVALID_FLAG", True)
+    generate_lyrics: bool = coded("INVALID_FLAG", True)
+    generate_structure: bool = coded("INVALID_FLAG", True)
 
 
 class ChordsRequest(Body):
@@ -247,6 +251,7 @@ class DownloadItem(Answer):
     duration: Number | None
     file_path: str | None
     file_size: int | None
+    download_date: str
     has_extraction: bool
     extraction_id: int | None
     extraction_status: str | None
@@ -295,6 +300,7 @@ class ExtractionItem(Answer):
     model: str
     status: str
     stems: list[str]
+    extraction_date: str
     chords_available: bool
     lyrics_available: bool
     structure_available: bool
@@ -311,9 +317,12 @@ class ExtractionDetails(Answer):
     model: str
     status: str
     stems_paths: dict[str, str]
-    chords: Any
+    chords: list[ChordSegment]
     lyrics: Any
     structure: Any
+    beats: list[Number]
+    bpm: Number | None
+    key: str | None
 
 
 class ExtractionStarted(Done):
@@ -325,6 +334,19 @@ class ExtractionStarted(Done):
 class Zip(Done):
     zip_path: str
     download_url: str
+
+
+class ChordSegment(Answer):
+    start: Number
+    end: Number
+    label: str
+    name: str
+
+
+class ChordsRegenerated(Done):
+    chords_count: int
+    backend_used: str
+    chords: list[ChordSegment]
 
 
 class Word(Answer):

@@ -124,7 +124,9 @@ async def test_one_extraction_is_shared_by_every_user_who_asks(live_server):
             ids.append((await answer.json())["extraction_id"])
     assert ids[0] == ids[1]
     await live_server.app.state.runner.wait_idle()
-    async with live_server.db.execute("SELECT COUNT(*) FROM jobs") as cursor:
+    async with live_server.db.execute(
+        "SELECT COUNT(*) FROM jobs WHERE kind = 'extraction'"
+    ) as cursor:
         assert (await cursor.fetchone())[0] == 1
     async with bob.get(f"/api/extracted_stems/{ids[0]}/drums") as answer:
         assert answer.status == 200

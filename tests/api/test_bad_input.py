@@ -8,7 +8,7 @@ import json
 import aiohttp
 import pytest
 
-from support import TEST_DATA, LiveServer, extract, make_settings, upload
+from support import PASSWORD, TEST_DATA, LiveServer, extract, make_settings, upload
 
 
 @pytest.mark.parametrize(
@@ -142,7 +142,9 @@ async def test_simultaneous_requests_for_one_extraction_queue_one_job(
     ids = await asyncio.gather(*(ask(s) for s in (alice, bob) * 4))
     assert len(set(ids)) == 1
     await live_server.app.state.runner.wait_idle()
-    async with live_server.db.execute("SELECT COUNT(*) FROM jobs") as cursor:
+    async with live_server.db.execute(
+        "SELECT COUNT(*) FROM jobs WHERE kind = 'extraction'"
+    ) as cursor:
         assert (await cursor.fetchone())[0] == 1
 
 
@@ -233,6 +235,16 @@ MISFITS = [
     ("POST", "/api/extractions", "null", False, "INVALID_JSON"),
     ("POST", "/api/extractions", b"{not json", False, "INVALID_JSON"),
     ("POST", "/api/extractions", {"video_id": True}, False, "MISSING_VIDEO_ID"),
+    # Half an emoji: valid JSON, but no store can keep it.
+    ("POST", "/api/extractions", b'{"video_id": "\\ud800"}', False, "INVALID_JSON"),
+    ("POST", "/api/list-files", b'{"path": "media/\\udfff"}', False, "INVALID_JSON"),
+    (
+        "POST",
+        "/admin/add_user",
+        b'{"username": "eve", "password": "long enough \\ud83d"}',
+        True,
+        "INVALID_JSON",
+    ),
     (
         "POST",
         "/api/user/downloads/bulk-remove-from-list",
@@ -290,3 +302,32 @@ async def test_a_body_that_does_not_fit_is_a_400_with_the_fields_code(
         assert "default_model" in data["error"]
         async with root.get("/api/config") as answer:
             assert "theme" not in await answer.json()
+
+
+async def test_json_sent_as_a_form_logs_in_as_curl_d_does(live_server):
+    await live_server.add_user("alice")
+    session = live_server.session()
+    body = json.dumps({"username": "alice", "password": PASSWORD})
+    async with session.post(
+        "/login",
+        data=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    ) as answer:
+        assert answer.status == 200, await answer.text()
+    async with session.post("/login", data={"username": "", "password": "x"}) as a:
+        assert (await a.json())["code"] == "MISSING_CREDENTIALS"
+
+
+async def test_admin_json_routes_answer_401_where_pages_redirect(live_server):
+    anonymous = live_server.session()
+    for method, path in [("POST", "/admin/add_user"), ("GET", "/admin/users")]:
+        async with anonymous.request(
+            method, path, json={}, headers={"Accept": "*/*"}, allow_redirects=False
+        ) as answer:
+            assert answer.status == 401, (method, path)
+            assert (await answer.json())["code"] == "AUTH_REQUIRED"
+    async with anonymous.get(
+        "/admin", headers={"Accept": "text/html"}, allow_redirects=False
+    ) as answer:
+        assert answer.status == 302
+        assert answer.headers["Location"] == "/login?next=/admin"

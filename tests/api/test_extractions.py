@@ -91,7 +91,9 @@ async def test_a_job_running_when_the_server_stopped_runs_again_at_the_next_star
         assert extraction["status"] == "completed"
         assert len(extraction["stems"]) == 4
         async with second.db.execute(
-            "SELECT status, attempts FROM jobs WHERE target_id = ?", (extraction_id,)
+            "SELECT status, attempts FROM jobs "
+            "WHERE kind = 'extraction' AND target_id = ?",
+            (extraction_id,),
         ) as cursor:
             rows = [tuple(row) for row in await cursor.fetchall()]
         assert rows == [("completed", 2)]

@@ -1,0 +1,296 @@
+"""Analysis jobs: a song's rhythm, chords and key, found in a worker process.
+
+One job analyses one global download; its ``params`` say which parts to run
+(``rhythm``, ``chords``, ``key``), which chord backend, and which extraction's
+stems to use. Chords are found on the harmonic stems (everything but vocals
+and drums) when the song has been split, else on the mix; the beat grid and
+the key on the mix. Each part's result replaces the stored one only when the
+whole job succeeds, so a failed run never loses what was there.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import numpy as np
+
+from stemtube import chords, library, media
+from stemtube.config import Settings
+from stemtube.extraction import Emitter
+from stemtube.jobs import Job
+from stemtube.providers import ProviderError
+
+log = logging.getLogger(__name__)
+
+KIND = "analysis"
+PARTS = ("rhythm", "chords", "key")
+RATE = media.CANONICAL_RATE
+#: Stems that carry no harmony: chords are found on the others.
+NOT_HARMONIC = {"vocals", "drums"}
+#: A chord a backend gives for less than this is merged into the one before.
+MIN_CHORD_SECONDS = 0.3
+#: Where each part's progress starts, out of 100.
+_SPANS = {"decode": (0, 5), "rhythm": (5, 45), "chords": (45, 90), "key": (90, 100)}
+
+#: Chord backends tried, in this order, when neither the request nor the
+#: settings name one.
+PREFERRED_BACKENDS = ("hybrid", "btc", "lvchordia", "madmom")
+
+
+def default_backend(available: list[str], configured: str | None) -> str | None:
+    """The configured backend when loaded, else the preferred one loaded."""
+    if configured in available:
+        return configured
+    for name in PREFERRED_BACKENDS:
+        if name in available:
+            return name
+    return available[0] if available else None
+
+
+def harmonic_audio(stems_dir: Path, stems: list[str]) -> np.ndarray | None:
+    """The sum of the harmonic stems, mono; None when there are none."""
+    total = None
+    for name in stems:
+        if name in NOT_HARMONIC:
+            continue
+        audio = media.decode(stems_dir / f"{name}.wav").mean(axis=0)
+        total = audio if total is None else total + audio
+    return total
+
+
+def _checked_rows(rows: Any, duration: float, backend: str) -> list[chords.Segment]:
+    """A backend's rows as segments; a malformed answer is its failure."""
+    try:
+        segments = chords.to_segments(rows)
+    except (TypeError, ValueError) as exc:
+        raise ProviderError(
+            "BAD_BACKEND_RESULT",
+            f"The chord backend {backend} gave a result StemTube cannot read.",
+            repr(exc),
+        ) from None
+    for segment in segments:
+        if not (0 <= segment.start <= segment.end <= duration + 1.0):
+            raise ProviderError(
+                "BAD_BACKEND_RESULT",
+                f"The chord backend {backend} gave times outside the song.",
+                f"{segment}",
+            )
+    return segments
+
+
+def analyse_song(
+    settings: Settings,
+    spec: dict,
+    progress: Callable[[float, str], None],
+    registry: Any | None = None,
+) -> dict:
+    """Run the asked-for parts; returns ``{part: {engine, source, data}}``."""
+    from stemtube.registry import PluginRegistry
+
+    registry = registry or PluginRegistry(settings, kinds=("chords", "analysers"))
+    parts = [p for p in PARTS if p in spec["parts"]]
+
+    def within(part: str) -> Callable[[float, str], None]:
+        low, high = _SPANS[part]
+        return lambda percent, message: progress(
+            low + (high - low) * percent / 100, message
+        )
+
+    backend = None
+    if "chords" in parts:
+        backend = registry.chord_backends.get(spec.get("backend") or "")
+        if backend is None:
+            raise ProviderError(
+                "BACKEND_UNAVAILABLE",
+                f"The chord backend {spec.get('backend')!r} is not loaded here.",
+            )
+
+    progress(0, "Decoding audio")
+    mix = media.decode(Path(spec["source"])).mean(axis=0)
+    duration = mix.shape[0] / RATE
+    context: dict[str, Any] = {
+        "rhythm": spec.get("rhythm") or {},
+        "chords": [
+            chords.Segment(s["start"], s["end"], s["label"])
+            for s in spec.get("chords") or []
+        ],
+    }
+    results: dict[str, dict] = {}
+
+    if "rhythm" in parts:
+        analyser = registry.analyser_for("rhythm")
+        if analyser is not None:
+            data = analyser.analyse(mix, RATE, {}, within("rhythm"))
+            results["rhythm"] = {"engine": analyser.name, "source": "mix", "data": data}
+            context["rhythm"] = data
+
+    if backend is not None:
+        audio, source = mix, "mix"
+        if spec.get("stems_dir") and settings.analysis.chords_from == "stems":
+            harmonic = harmonic_audio(Path(spec["stems_dir"]), spec["stems"])
+            if harmonic is not None:
+                audio, source = harmonic, f"stems:{spec['model']}"
+        rows = backend.recognize(audio, RATE, within("chords"))
+        segments = chords.merge(
+            _checked_rows(rows, duration, backend.name), min_length=MIN_CHORD_SECONDS
+        )
+        beats = context["rhythm"].get("beats") or []
+        if beats:
+            segments = chords.snap_to_beats(segments, beats)
+        context["chords"] = segments
+        results["chords"] = {
+            "engine": backend.name,
+            "source": source,
+            "data": {
+                "backend": backend.name,
+                "vocabulary": backend.vocabulary,
+                "source": source,
+                "aligned_to_beats": bool(beats),
+                "segments": [s.as_dict() for s in segments],
+            },
+        }
+
+    if "key" in parts:
+        analyser = registry.analyser_for("key")
+        if analyser is not None:
+            data = analyser.analyse(mix, RATE, context, within("key"))
+            results["key"] = {"engine": analyser.name, "source": "mix", "data": data}
+
+    progress(100, "Analysis complete")
+    return results
+
+
+async def queue_analysis(
+    db: aiosqlite.Connection, runner: Any, download_id: int, params: dict
+) -> int:
+    """Create and start an analysis job for a download; returns its id."""
+    from stemtube.jobs import create_job
+
+    job_id = await create_job(db, KIND, download_id, params)
+    await runner.submit(job_id)
+    return job_id
+
+
+def analysis_params(
+    extraction: dict | None, backend: str | None, *, chords_wanted: bool = True
+) -> dict:
+    """The params of the analysis that follows an extraction (or a request)."""
+    parts = ["rhythm", "key"] + (["chords"] if chords_wanted and backend else [])
+    return {
+        "extraction_id": extraction["id"] if extraction else None,
+        "backend": backend,
+        "parts": parts,
+    }
+
+
+def run_in_worker(settings: Settings, spec: dict, send: Callable[..., None]) -> dict:
+    """The worker side of an analysis job."""
+    started = time.monotonic()
+    results = analyse_song(
+        settings, spec, lambda percent, message: send("progress", percent, message)
+    )
+    log.info("analysed %s in %.1f s", spec["source"], time.monotonic() - started)
+    return results
+
+
+class AnalysisHandler:
+    """Connects analysis jobs to the stored analyses and users' live events."""
+
+    worker = staticmethod(run_in_worker)
+    in_thread = False
+
+    def __init__(
+        self, db: aiosqlite.Connection, settings: Settings, emit: Emitter
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.emit = emit
+
+    async def prepare(self, job: Job) -> dict | None:
+        download = await library.get_download(self.db, job.target_id)
+        if download is None or download["status"] != library.COMPLETED:
+            return None
+        params = job.params
+        parts = [p for p in PARTS if p in params.get("parts", PARTS)]
+        if not params.get("backend"):
+            parts = [p for p in parts if p != "chords"]
+        found = await library.analyses(self.db, download["id"])
+        spec: dict[str, Any] = {
+            "source": str(self.settings.data_dir / download["file_path"]),
+            "parts": parts,
+            "backend": params.get("backend"),
+            "rhythm": found.get("rhythm", {}).get("data"),
+            "chords": found.get("chords", {}).get("data", {}).get("segments"),
+            "stems_dir": None,
+            "stems": [],
+            "model": None,
+        }
+        extraction_id = params.get("extraction_id")
+        extraction = (
+            await library.get_extraction(self.db, extraction_id)
+            if extraction_id
+            else None
+        )
+        if extraction is not None and extraction["status"] == library.COMPLETED:
+            folder = library.stems_dir(
+                self.settings.data_dir, download["id"], extraction["id"]
+            )
+            if folder.is_dir():
+                spec.update(
+                    stems_dir=str(folder),
+                    stems=json.loads(extraction["stems"]),
+                    model=extraction["model"],
+                )
+        await self._tell(job, "running", 0, "Starting analysis")
+        return spec
+
+    async def progress(
+        self, job: Job, percent: float, message: str, details: dict | None = None
+    ) -> None:
+        await self._tell(job, "running", percent, message)
+
+    async def completed(self, job: Job, result: dict) -> None:
+        for part, found in result.items():
+            await library.store_analysis(
+                self.db,
+                job.target_id,
+                part,
+                found["engine"],
+                found["source"],
+                found["data"],
+            )
+        await self._tell(job, "completed", 100, "Analysis complete")
+
+    async def failed(self, job: Job, code: str, message: str) -> None:
+        log.warning("analysis of download %d failed: %s", job.target_id, code)
+        await self._tell(job, "failed", 0, message, code=code)
+
+    async def _tell(
+        self, job: Job, status: str, percent: float, message: str, **extra: Any
+    ) -> None:
+        download = await library.get_download(self.db, job.target_id)
+        if download is None:
+            return
+        data = {
+            "download_id": download["id"],
+            "video_id": download["video_id"],
+            "extraction_id": job.params.get("extraction_id"),
+            "parts": job.params.get("parts", list(PARTS)),
+            "status": status,
+            "progress": round(percent, 1),
+            "message": message,
+            **extra,
+        }
+        if status == "failed":
+            data["error"] = message
+        await self.emit(
+            "analysis_progress",
+            data,
+            await library.download_user_ids(self.db, download["id"]),
+        )

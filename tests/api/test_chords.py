@@ -1,0 +1,125 @@
+"""Chords, beats, tempo and key through the API: after an extraction and on request."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from support import LiveServer, extract, make_settings
+
+POP = "../songs/pop_c_major/mixture.ogg"
+
+
+@pytest.fixture
+async def server(tmp_path, tiny_models):
+    # The tiny test separator's stems are noise: chords are read off the mix.
+    settings = make_settings(
+        tmp_path / "data",
+        tiny_models,
+        analysis={"chords_from": "mix"},
+        plugins={"broken": {"module": "broken_chords"}},
+    )
+    live = LiveServer(settings)
+    await live.start()
+    yield live
+    await live.stop()
+
+
+async def test_an_extraction_brings_chords_beats_tempo_and_key(server):
+    await server.add_user("alice")
+    alice = await server.login("alice")
+    item, extraction_id = await extract(server, alice, POP)
+
+    async with alice.get(f"/api/extractions/{extraction_id}") as answer:
+        extraction = await answer.json()
+    assert extraction["chords_available"] is True
+    assert extraction["chords_backend"] == "madmom"
+    assert extraction["chords_source"] == "mix"
+    names = [c["name"] for c in extraction["chords"]]
+    assert names[:4] == ["C", "G", "Am", "F"]
+    assert extraction["bpm"] == pytest.approx(120, rel=0.02)
+    assert extraction["key"] == "C major"
+    assert len(extraction["beats"]) > 80
+    # Chord changes sit on the beat grid.
+    beats = set(extraction["beats"])
+    assert all(c["start"] in beats for c in extraction["chords"][1:])
+
+    async with alice.get(f"/api/downloads/{item['global_download_id']}") as answer:
+        download = await answer.json()
+    assert download["bpm"] == pytest.approx(120, rel=0.02)
+    assert download["key"] == "C major"
+    async with alice.get("/api/downloads") as answer:
+        assert (await answer.json())["downloads"][0]["chords_available"] is True
+    async with alice.get("/api/extractions") as answer:
+        assert (await answer.json())["extractions"][0]["chords_available"] is True
+
+
+async def test_no_chords_when_the_extraction_asks_for_none(server):
+    await server.add_user("alice")
+    alice = await server.login("alice")
+    from support import TEST_DATA, upload
+
+    _, item = await upload(alice, TEST_DATA / "songs" / "pop_c_major" / "mixture.ogg")
+    body = {"video_id": item["video_id"], "generate_chords": False}
+    async with alice.post("/api/extractions", json=body) as answer:
+        extraction_id = (await answer.json())["extraction_id"]
+    await server.app.state.runner.wait_idle()
+    async with alice.get(f"/api/extractions/{extraction_id}") as answer:
+        extraction = await answer.json()
+    assert extraction["chords_available"] is False and extraction["chords"] == []
+    assert extraction["key"] == "C major"  # the beat and key still come
+
+
+async def test_regenerate_answers_as_the_reference_and_tells_the_socket(server):
+    await server.add_user("alice")
+    alice = await server.login("alice")
+    _, extraction_id = await extract(server, alice, POP)
+    socket = await server.socket(alice)
+    events: list[dict] = []
+    socket.on("analysis_progress", events.append)
+
+    url = f"/api/extractions/{extraction_id}/chords/regenerate"
+    async with alice.post(url, json={"backend": "madmom"}) as answer:
+        assert answer.status == 200
+        data = await answer.json()
+    assert data["success"] is True and data["backend_used"] == "madmom"
+    assert data["chords_count"] == len(data["chords"]) > 10
+    for _ in range(50):
+        if events and events[-1]["status"] == "completed":
+            break
+        await asyncio.sleep(0.1)
+    assert events[-1]["status"] == "completed"
+    assert events[-1]["parts"] == ["chords"]  # the beat grid is kept, not redone
+    await socket.disconnect()
+
+    async with alice.post(url, json={"backend": "chordino"}) as answer:
+        assert answer.status == 400
+        assert (await answer.json())["code"] == "UNKNOWN_BACKEND"
+    async with alice.post(url, json={"backend": 7}) as answer:
+        assert (await answer.json())["code"] == "INVALID_BACKEND"
+
+
+@pytest.mark.parametrize(
+    ("backend", "status", "code"),
+    [("raising", 500, "INTERNAL_ERROR"), ("out_of_time", 500, "BAD_BACKEND_RESULT")],
+)
+async def test_a_failed_regenerate_keeps_the_chords_and_says_why(
+    server, backend, status, code
+):
+    await server.add_user("alice")
+    alice = await server.login("alice")
+    _, extraction_id = await extract(server, alice, POP)
+    async with alice.get(f"/api/extractions/{extraction_id}") as answer:
+        before = await answer.json()
+
+    url = f"/api/extractions/{extraction_id}/chords/regenerate"
+    async with alice.post(url, json={"backend": backend}) as answer:
+        assert answer.status == status
+        error = await answer.json()
+    assert error["code"] == code and error["error"]
+
+    async with alice.get(f"/api/extractions/{extraction_id}") as answer:
+        after = await answer.json()
+    for field in ("chords", "chords_backend", "beats", "bpm", "key"):
+        assert after[field] == before[field], field
