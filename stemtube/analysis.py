@@ -43,14 +43,23 @@ _SPANS = {"decode": (0, 5), "rhythm": (5, 45), "chords": (45, 90), "key": (90, 1
 PREFERRED_BACKENDS = ("hybrid", "btc", "lvchordia", "madmom")
 
 
-def default_backend(available: list[str], configured: str | None) -> str | None:
-    """The configured backend when loaded, else the preferred one loaded."""
-    if configured in available:
+def default_backend(backends: dict[str, Any], configured: str | None) -> str | None:
+    """The configured backend when loaded, else the preferred one that is ready.
+
+    A backend whose weights are not here yet (btc before its download) is
+    chosen only when an admin configured it or nothing else is loaded, so a
+    server without network access still gets chords.
+    """
+    if configured in backends:
         return configured
+
+    def ready(name: str) -> bool:
+        return bool(getattr(backends[name], "has_weights", lambda: True)())
+
     for name in PREFERRED_BACKENDS:
-        if name in available:
+        if name in backends and ready(name):
             return name
-    return available[0] if available else None
+    return next(iter(sorted(backends)), None)
 
 
 def harmonic_audio(stems_dir: Path, stems: list[str]) -> np.ndarray | None:

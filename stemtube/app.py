@@ -184,7 +184,7 @@ def create_app(
         """Find the song's beats, key and (unless turned off) chords."""
         options = json.loads(extraction["options"] or "{}")
         backend = analysis.default_backend(
-            list(registry.chord_backends), st.runtime["default_chord_backend"]
+            registry.chord_backends, st.runtime["default_chord_backend"]
         )
         params = analysis.analysis_params(
             extraction, backend, chords_wanted=options.get("generate_chords", True)

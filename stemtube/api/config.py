@@ -44,7 +44,7 @@ async def get_config():
         "chord_backends": chord_backends(),
         "default_model": st.runtime["default_model"],
         "default_chord_backend": analysis.default_backend(
-            chord_backends(), st.runtime["default_chord_backend"]
+            st.registry.chord_backends, st.runtime["default_chord_backend"]
         ),
         "gpu_available": gpu,
         "cuda_version": cuda,

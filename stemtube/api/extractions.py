@@ -233,7 +233,7 @@ async def regenerate_chords(extraction_id: int, data: schemas.ChordsRequest):
             503, "CHORDS_UNAVAILABLE", "No chord backend is loaded on this server."
         )
     backend = data.backend or analysis.default_backend(
-        available, st.runtime["default_chord_backend"]
+        st.registry.chord_backends, st.runtime["default_chord_backend"]
     )
     if backend not in available:
         raise ApiError(

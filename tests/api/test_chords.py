@@ -123,3 +123,52 @@ async def test_a_failed_regenerate_keeps_the_chords_and_says_why(
         after = await answer.json()
     for field in ("chords", "chords_backend", "beats", "bpm", "key"):
         assert after[field] == before[field], field
+
+
+async def test_every_backend_runs_through_the_api(tmp_path, tiny_models):
+    """hybrid, lvchordia and btc (a random checkpoint) as a server runs them."""
+    from btc_models import build_btc_dir
+
+    settings = make_settings(
+        tmp_path / "data",
+        tiny_models,
+        analysis={"chords_from": "mix"},
+        plugins={
+            "lvchordia": {"enabled": True},
+            "hybrid": {"enabled": True},
+            "btc": {"models_dir": str(build_btc_dir(tmp_path / "btc"))},
+        },
+    )
+    server = LiveServer(settings)
+    await server.start()
+    try:
+        await server.add_user("alice")
+        alice = await server.login("alice")
+        async with alice.get("/api/config") as answer:
+            config = await answer.json()
+        assert config["chord_backends"] == [
+            "btc",
+            "btc-majmin",
+            "hybrid",
+            "lvchordia",
+            "madmom",
+        ]
+        assert config["default_chord_backend"] == "hybrid"
+        _, extraction_id = await extract(server, alice, POP)
+        async with alice.get(f"/api/extractions/{extraction_id}") as answer:
+            extraction = await answer.json()
+        # hybrid runs with btc, whose weights are here (random ones).
+        assert extraction["chords_backend"] == "hybrid"
+        assert extraction["chords"]
+
+        url = f"/api/extractions/{extraction_id}/chords/regenerate"
+        for backend in ("lvchordia", "btc", "btc-majmin"):
+            async with alice.post(url, json={"backend": backend}) as answer:
+                data = await answer.json()
+                assert answer.status == 200, data
+            assert data["backend_used"] == backend and data["chords_count"] > 0
+            if backend == "lvchordia":
+                names = [c["name"] for c in data["chords"] if c["label"] != "N"]
+                assert names[:4] == ["C", "G", "Am", "F"]
+    finally:
+        await server.stop()

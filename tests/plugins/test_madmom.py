@@ -14,11 +14,10 @@ import numpy as np
 import pytest
 import soundfile
 
-from stemtube import analysis
 from stemtube.config import Settings
 from stemtube.registry import PluginRegistry
 
-from support import TEST_DATA
+from support import TEST_DATA, analyse, majmin_score
 
 SONGS = TEST_DATA / "songs"
 
@@ -28,30 +27,6 @@ def registry() -> PluginRegistry:
     registry = PluginRegistry(Settings(), kinds=("chords", "analysers"))
     assert "madmom" in registry.chord_backends, registry.plugins["madmom"]
     return registry
-
-
-def analyse(registry, path, parts=analysis.PARTS) -> dict:
-    spec = {"source": str(path), "parts": list(parts), "backend": "madmom"}
-    return analysis.analyse_song(Settings(), spec, lambda p, m: None, registry)
-
-
-def majmin_score(segments: list[dict], lab) -> float:
-    ref_intervals, ref_labels = mir_eval.io.load_labeled_intervals(str(lab))
-    est_intervals = np.array([[s["start"], s["end"]] for s in segments])
-    est_labels = [s["label"] for s in segments]
-    est_intervals, est_labels = mir_eval.util.adjust_intervals(
-        est_intervals,
-        est_labels,
-        ref_intervals.min(),
-        ref_intervals.max(),
-        mir_eval.chord.NO_CHORD,
-        mir_eval.chord.NO_CHORD,
-    )
-    intervals, ref, est = mir_eval.util.merge_labeled_intervals(
-        ref_intervals, ref_labels, est_intervals, est_labels
-    )
-    durations = mir_eval.util.intervals_to_durations(intervals)
-    return mir_eval.chord.weighted_accuracy(mir_eval.chord.majmin(ref, est), durations)
 
 
 def test_pop_song_chords_tempo_and_key(registry):
