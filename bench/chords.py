@@ -139,6 +139,13 @@ def main() -> int:
             if (song / "stems").is_dir():
                 inputs["harmonic stems"] = harmonic_file(song, Path(tmp))
             for backend in backends:
+                provider = registry.chord_backends[backend]
+                if not getattr(provider, "has_weights", lambda: True)():
+                    print(
+                        f"| {song.name} | {backend} | – | not scored: its "
+                        "published weights are not on this machine |||||||"
+                    )
+                    continue
                 for input_name, path in inputs.items():
                     print(measure(registry, song, truth, backend, input_name, path))
     return 0

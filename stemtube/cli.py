@@ -76,8 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     download.set_defaults(func=cmd_models_download)
     imp = model_commands.add_parser(
         "import",
-        help="install a weights file copied from another machine "
-        "(e.g. 955717e8-8726e21a.th)",
+        help="install a weights file copied from another machine: demucs's "
+        "(e.g. 955717e8-8726e21a.th) or btc's (btc_model_large_voca.pt)",
     )
     imp.add_argument("file", type=Path)
     imp.set_defaults(func=cmd_models_import)
@@ -300,7 +300,12 @@ def cmd_models_import(settings: Settings, args: argparse.Namespace) -> int:
         print(f"stemtube: no such file: {args.file}", file=sys.stderr)
         return 1
     try:
-        models = demucs.import_weights(args.file, demucs.models_dir_for(settings))
+        if args.file.suffix == ".pt":
+            from stemtube.plugins.chords import btc
+
+            models = [btc.import_weights(args.file, btc.models_dir_for(settings))]
+        else:
+            models = demucs.import_weights(args.file, demucs.models_dir_for(settings))
     except (ProviderError, OSError) as exc:
         print(f"stemtube: {exc}", file=sys.stderr)
         return 1

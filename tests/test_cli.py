@@ -281,3 +281,21 @@ def test_importing_a_file_that_is_not_there_says_so(tmp_path, tiny_models):
     result = stemtube("--config", str(config), "models", "import", "/nonexistent.th")
     assert result.returncode == 1
     assert "no such file: /nonexistent.th" in result.stderr
+
+
+def test_a_btc_checkpoint_is_imported_and_doctor_sees_it(tmp_path, tiny_models):
+    from btc_models import write_checkpoint
+
+    config = settings_file(tmp_path, tiny_models)
+    checkpoint = write_checkpoint(tmp_path / "from another machine.pt", 25)
+    result = stemtube("--config", str(config), "models", "import", str(checkpoint))
+    assert result.returncode == 0, result.stderr
+    assert "for btc-majmin" in result.stdout
+    assert (tmp_path / "data" / "models" / "btc" / "btc_model.pt").is_file()
+
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    junk = stemtube(
+        "--config", str(config), "models", "import", str(tmp_path / "junk.pt")
+    )
+    assert junk.returncode == 1
+    assert "cannot be read" in junk.stderr

@@ -27,6 +27,7 @@ Weights are downloaded on first use from the authors' repository into
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import math
 import os
@@ -364,11 +365,13 @@ class BtcChords:
         return self.weights.is_file()
 
     def check(self) -> CheckResult:
-        try:
-            import librosa  # noqa: F401
-            import torch  # noqa: F401
-        except Exception as exc:
-            return CheckResult(False, f"btc needs torch and librosa: {exc}")
+        # Found, not imported: importing torch takes seconds, and every
+        # worker checks its plugins.
+        missing = [
+            m for m in ("torch", "librosa") if importlib.util.find_spec(m) is None
+        ]
+        if missing:
+            return CheckResult(False, f"btc needs {' and '.join(missing)}")
         if self.has_weights():
             return CheckResult(True)
         if self.allow_download:

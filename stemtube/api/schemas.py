@@ -244,15 +244,20 @@ class DownloadStarted(Done):
     global_download_id: int
 
 
-class DownloadItem(Answer):
+class Song(Answer):
+    """What every answer about a download says of its song."""
+
     id: int
     video_id: str
     title: str | None
     duration: Number | None
     file_path: str | None
     file_size: int | None
-    download_date: str
     has_extraction: bool
+
+
+class DownloadItem(Song):
+    download_date: str
     extraction_id: int | None
     extraction_status: str | None
     stems_available: list[str]
@@ -272,16 +277,9 @@ class ExtractionSummary(Answer):
     stems: list[str]
 
 
-class DownloadDetails(Answer):
-    id: int
-    video_id: str
-    title: str | None
-    duration: Number | None
-    file_path: str | None
-    file_size: int | None
+class DownloadDetails(Song):
     bpm: Number | None
     key: str | None
-    has_extraction: bool
     extraction: ExtractionSummary | None
 
 

@@ -58,7 +58,7 @@ async def test_an_admin_changes_the_default_model_at_once_and_for_good(
     [
         ({"default_model": "nope"}, "UNKNOWN_MODEL"),
         ({"default_model": "htdemucs_6s", "theme": "dark"}, "UNKNOWN_SETTING"),
-        ({"default_chord_backend": "btc"}, "UNKNOWN_CHORD_BACKEND"),
+        ({"default_chord_backend": "chordino"}, "UNKNOWN_CHORD_BACKEND"),
         ({}, "UNKNOWN_SETTING"),
     ],
 )

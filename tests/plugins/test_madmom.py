@@ -1,5 +1,7 @@
 """madmom's chords, beats, tempo and key on real audio, through the core's path.
 
+(The last test runs every shipped chord backend on audio without music.)
+
 The models are the ones the madmom package ships; the songs have exact
 ground truth (tests/data/songs/README.md).
 """
@@ -65,8 +67,9 @@ def test_the_trumpet_loop_is_counted_at_90_bpm(registry):
     assert set(found) == {"rhythm"}
 
 
+@pytest.mark.parametrize("backend", ["madmom", "lvchordia", "hybrid"])
 @pytest.mark.parametrize("kind", ["silence", "one second", "robin.ogg"])
-def test_no_music_gives_no_chords_and_no_crash(registry, tmp_path, kind):
+def test_no_music_gives_no_chords_and_no_crash(registry, tmp_path, kind, backend):
     if kind == "robin.ogg":
         path = TEST_DATA / "real" / "robin.ogg"
     else:
@@ -76,7 +79,7 @@ def test_no_music_gives_no_chords_and_no_crash(registry, tmp_path, kind):
             audio[:, :] = 0.2 * np.sin(np.linspace(0, 2 * np.pi * 440, 44100))[:, None]
         path = tmp_path / "clip.wav"
         soundfile.write(path, audio, 44100)
-    found = analyse(registry, path)
+    found = analyse(registry, path, backend=backend)
     labels = {s["label"] for s in found["chords"]["data"]["segments"]}
     assert labels <= {"N"}
     if kind == "silence":
