@@ -20,23 +20,29 @@ from typing import Any
 import aiosqlite
 import numpy as np
 
-from stemtube import chords, library, media
+from stemtube import chords, library, lyrics, media
 from stemtube.config import Settings
 from stemtube.extraction import Emitter
 from stemtube.jobs import Job
-from stemtube.providers import ProviderError
+from stemtube.providers import LyricsLookup, ProviderError, Transcriber
 
 log = logging.getLogger(__name__)
 
 KIND = "analysis"
-PARTS = ("rhythm", "chords", "key")
+PARTS = ("rhythm", "chords", "key", "lyrics")
 RATE = media.CANONICAL_RATE
 #: Stems that carry no harmony: chords are found on the others.
 NOT_HARMONIC = {"vocals", "drums"}
 #: A chord a backend gives for less than this is merged into the one before.
 MIN_CHORD_SECONDS = 0.3
 #: Where each part's progress starts, out of 100.
-_SPANS = {"decode": (0, 5), "rhythm": (5, 45), "chords": (45, 90), "key": (90, 100)}
+_SPANS = {
+    "decode": (0, 5),
+    "rhythm": (5, 30),
+    "chords": (30, 60),
+    "key": (60, 65),
+    "lyrics": (65, 100),
+}
 
 #: Chord backends tried, in this order, when neither the request nor the
 #: settings name one.
@@ -102,7 +108,9 @@ def analyse_song(
     """Run the asked-for parts; returns ``{part: {engine, source, data}}``."""
     from stemtube.registry import PluginRegistry
 
-    registry = registry or PluginRegistry(settings, kinds=("chords", "analysers"))
+    registry = registry or PluginRegistry(
+        settings, kinds=("chords", "analysers", "lyrics")
+    )
     parts = [p for p in PARTS if p in spec["parts"]]
 
     def within(part: str) -> Callable[[float, str], None]:
@@ -171,6 +179,11 @@ def analyse_song(
             data = analyser.analyse(mix, RATE, context, within("key"))
             results["key"] = {"engine": analyser.name, "source": "mix", "data": data}
 
+    if "lyrics" in parts:
+        results["lyrics"] = find_lyrics(
+            settings, registry, spec, duration, within("lyrics")
+        )
+
     progress(100, "Analysis complete")
     return results
 
@@ -187,15 +200,96 @@ async def queue_analysis(
 
 
 def analysis_params(
-    extraction: dict | None, backend: str | None, *, chords_wanted: bool = True
+    extraction: dict | None,
+    backend: str | None,
+    *,
+    chords_wanted: bool = True,
+    lyrics_wanted: bool = True,
 ) -> dict:
     """The params of the analysis that follows an extraction (or a request)."""
     parts = ["rhythm", "key"] + (["chords"] if chords_wanted and backend else [])
+    parts += ["lyrics"] if lyrics_wanted else []
     return {
         "extraction_id": extraction["id"] if extraction else None,
         "backend": backend,
         "parts": parts,
     }
+
+
+def find_lyrics(
+    settings: Settings,
+    registry: Any,
+    spec: dict,
+    duration: float,
+    progress: Callable[[float, str], None],
+) -> dict:
+    """Lyrics from the engines in ``[analysis] lyrics_engines`` order.
+
+    The first lookup that finds a sheet gives the text; the transcriber,
+    on the vocals stem, gives the times (see ``stemtube.lyrics``).
+    """
+    engines = [
+        registry.lyrics_engines[name]
+        for name in settings.analysis.lyrics_engines
+        if name in registry.lyrics_engines
+    ]
+    lookups = [e for e in engines if isinstance(e, LyricsLookup)]
+    transcriber = next((e for e in engines if isinstance(e, Transcriber)), None)
+    track, artist = lyrics.song_query(spec.get("title") or "", spec.get("author") or "")
+
+    sheet, used = None, []
+    progress(0, "Looking the lyrics up")
+    for engine in lookups:
+        sheet = engine.lookup(track, artist, duration)
+        if sheet is not None:
+            used.append(engine.name)
+            break
+
+    def result(lines: list, reason: str = "") -> dict:
+        data = {
+            "lyrics": [line.as_dict() for line in lines],
+            "available": bool(lines),
+            "engine": "+".join(used) or None,
+            "source": sheet.source if sheet is not None else None,
+            "synced": bool(sheet is not None and sheet.synced),
+        }
+        if reason:
+            data["reason"] = reason
+        return {"engine": data["engine"] or "none", "source": "lyrics", "data": data}
+
+    if sheet is not None and sheet.instrumental:
+        return result([], "The song is instrumental (LRCLIB).")
+    vocals_path = spec.get("vocals")
+    vocals = media.decode(Path(vocals_path)).mean(axis=0) if vocals_path else None
+    activity = lyrics.VoiceActivity.of(vocals, RATE) if vocals is not None else None
+    heard: list[lyrics.Word] = []
+    if transcriber is not None and vocals is not None:
+        rows = transcriber.transcribe(
+            vocals, RATE, lambda p, m: progress(10 + 0.85 * p, m)
+        )
+        words = [
+            lyrics.Word(-1.0 if s is None else s, -1.0 if e is None else e, w)
+            for s, e, w in rows
+        ]
+        heard = lyrics.interpolate(words, 0.0, duration)
+        used.append(transcriber.name)
+
+    if sheet is not None and sheet.synced:
+        return result(lyrics.align_synced(sheet.synced, heard, duration, activity))
+    if sheet is not None and sheet.plain:
+        if heard:
+            return result(lyrics.place_plain(sheet.plain, heard, duration))
+        onset = activity.first_onset() if activity is not None else None
+        return result(lyrics.spread_evenly(sheet.plain, onset or 0.0, duration))
+    if heard:
+        silences = activity.silences() if activity is not None else []
+        lines = lyrics.lines_from_words(heard, silences)
+        if activity is not None:
+            lines = lyrics.drop_unsung(lines, activity)
+        return result(lines, "" if lines else "Nothing is sung in the vocals stem.")
+    if vocals is None:
+        return result([], "No lyrics were found, and the song has no vocals stem yet.")
+    return result([], "No lyrics were found.")
 
 
 def run_in_worker(settings: Settings, spec: dict, send: Callable[..., None]) -> dict:
@@ -239,6 +333,9 @@ class AnalysisHandler:
             "stems_dir": None,
             "stems": [],
             "model": None,
+            "vocals": None,
+            "title": download["title"],
+            "author": download["author"],
         }
         extraction_id = params.get("extraction_id")
         extraction = (
@@ -251,11 +348,12 @@ class AnalysisHandler:
                 self.settings.data_dir, download["id"], extraction["id"]
             )
             if folder.is_dir():
+                stems = json.loads(extraction["stems"])
                 spec.update(
-                    stems_dir=str(folder),
-                    stems=json.loads(extraction["stems"]),
-                    model=extraction["model"],
+                    stems_dir=str(folder), stems=stems, model=extraction["model"]
                 )
+                if "vocals" in stems:
+                    spec["vocals"] = str(folder / "vocals.wav")
         await self._tell(job, "running", 0, "Starting analysis")
         return spec
 

@@ -187,7 +187,10 @@ def create_app(
             registry.chord_backends, st.runtime["default_chord_backend"]
         )
         params = analysis.analysis_params(
-            extraction, backend, chords_wanted=options.get("generate_chords", True)
+            extraction,
+            backend,
+            chords_wanted=options.get("generate_chords", True),
+            lyrics_wanted=options.get("generate_lyrics", True),
         )
         await analysis.queue_analysis(
             st.db, st.runner, extraction["download_id"], params

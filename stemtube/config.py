@@ -114,10 +114,17 @@ class AnalysisSettings:
     #: What chords are found on once a song is split: "stems" (the harmonic
     #: stems, without vocals and drums) or "mix" (the whole song).
     chords_from: str = "stems"
+    #: Lyric engines in the order they are tried (lookups by title first,
+    #: then the transcriber of the vocals stem, which also times the words).
+    lyrics_engines: list[str] = field(
+        default_factory=lambda: ["lrclib", "faster_whisper"]
+    )
 
     def __post_init__(self) -> None:
         if self.chords_from not in ("stems", "mix"):
             raise ValueError('must be "stems" or "mix"')
+        if not all(isinstance(e, str) for e in self.lyrics_engines):
+            raise ValueError("lyrics_engines must be a list of engine names")
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,15 @@ MIGRATIONS: list[str] = [
     );
     ALTER TABLE jobs ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
     """,
+    # 5: each user's correction of a song's lyrics timing.
+    """
+    CREATE TABLE lyrics_offsets (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        download_id INTEGER NOT NULL REFERENCES downloads(id) ON DELETE CASCADE,
+        offset_ms INTEGER NOT NULL,
+        PRIMARY KEY (user_id, download_id)
+    );
+    """,
 ]
 
 

@@ -314,8 +314,10 @@ async def link_extraction(
 
 
 #: The kinds of analysis stored for the song of row ``d``, as a JSON list.
+#: Lyrics that found no line do not count as available.
 _ANALYSED = (
-    "(SELECT json_group_array(a.kind) FROM analyses a WHERE a.download_id = d.id) "
+    "(SELECT json_group_array(a.kind) FROM analyses a WHERE a.download_id = d.id "
+    "AND NOT (a.kind = 'lyrics' AND json_array_length(a.data, '$.lyrics') = 0)) "
     "AS analysed"
 )
 
@@ -454,6 +456,48 @@ def analysis_view(found: dict[str, dict]) -> dict:
     }
 
 
+def lyrics_view(found: dict[str, dict], offset_ms: int = 0) -> dict:
+    """A song's lyrics as the lyrics route answers: lines, and what made them."""
+    data = found.get("lyrics", {}).get("data") or {}
+    lines = data.get("lyrics", [])
+    view = {
+        "lyrics": lines,
+        "available": bool(lines),
+        "engine": data.get("engine"),
+        "source": data.get("source"),
+        "synced": bool(data.get("synced")),
+        "offset_ms": offset_ms,
+    }
+    if not lines:
+        view["reason"] = data.get("reason") or (
+            "The lyrics have not been looked for yet." if not data else "No lyrics."
+        )
+    return view
+
+
+async def lyrics_offset(
+    db: aiosqlite.Connection, user_id: int, download_id: int
+) -> int:
+    row = await fetch_row(
+        db,
+        "SELECT offset_ms FROM lyrics_offsets WHERE user_id = ? AND download_id = ?",
+        (user_id, download_id),
+    )
+    return row[0] if row else 0
+
+
+async def set_lyrics_offset(
+    db: aiosqlite.Connection, user_id: int, download_id: int, offset_ms: int
+) -> None:
+    await db.execute(
+        "INSERT INTO lyrics_offsets (user_id, download_id, offset_ms) "
+        "VALUES (?, ?, ?) ON CONFLICT (user_id, download_id) "
+        "DO UPDATE SET offset_ms = excluded.offset_ms",
+        (user_id, download_id, offset_ms),
+    )
+    await db.commit()
+
+
 def relative_path(data_dir: Path, path: Path) -> str:
     return path.relative_to(data_dir).as_posix()
 
@@ -495,8 +539,8 @@ def extraction_view(
             stem: f"/api/extracted_stems/{extraction['id']}/{stem}" for stem in stems
         }
         view.update(analysis_view(found or {}))
-        # TODO: lyrics and structure arrive with their engines (their issues).
-        view["lyrics"] = {"lyrics": [], "available": False}
+        view["lyrics"] = lyrics_view(found or {})
+        # TODO: structure arrives with its analyser (the sections issue).
         view["structure"] = []
     return view
 

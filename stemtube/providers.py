@@ -194,3 +194,42 @@ class Analyser(Protocol):
     ) -> dict:
         """What it found about mono float32 audio, as JSON-ready values."""
         ...
+
+
+@dataclass(frozen=True)
+class LyricSheet:
+    """Lyrics looked up by title: synced lines, plain lines, or none."""
+
+    synced: list[tuple[float, str]] | None = None
+    plain: list[str] | None = None
+    instrumental: bool = False
+    #: Where they came from, e.g. ``"lrclib:12345"``.
+    source: str = ""
+
+
+@runtime_checkable
+class LyricsLookup(Protocol):
+    """Finds a song's lyrics by its title, artist and duration."""
+
+    name: str
+
+    def check(self) -> CheckResult: ...
+
+    def lookup(self, track: str, artist: str, duration: float) -> LyricSheet | None:
+        """The best sheet found, or None; never raises for "not found"."""
+        ...
+
+
+@runtime_checkable
+class Transcriber(Protocol):
+    """Hears the words of a vocals stem, with their times."""
+
+    name: str
+
+    def check(self) -> CheckResult: ...
+
+    def transcribe(
+        self, vocals: np.ndarray, sample_rate: int, progress: ProgressFn = no_progress
+    ) -> list[tuple[float | None, float | None, str]]:
+        """``(start, end, word)`` per word; times None where it has none."""
+        ...

@@ -25,8 +25,10 @@ from stemtube.providers import (
     CheckResult,
     ChordBackend,
     FileSource,
+    LyricsLookup,
     Separator,
     Source,
+    Transcriber,
     VideoSource,
 )
 
@@ -55,7 +57,13 @@ class PluginRegistry:
         *,
         entry_points: bool = True,
         modules: dict[str, ModuleType | object] | None = None,
-        kinds: tuple[str, ...] = ("sources", "separators", "chords", "analysers"),
+        kinds: tuple[str, ...] = (
+            "sources",
+            "separators",
+            "chords",
+            "analysers",
+            "lyrics",
+        ),
     ) -> None:
         """Load the enabled plugins and collect their providers.
 
@@ -72,6 +80,7 @@ class PluginRegistry:
         self._model_owner: dict[str, Separator] = {}
         self.chord_backends: dict[str, ChordBackend] = {}
         self.analysers: dict[str, Analyser] = {}
+        self.lyrics_engines: dict[str, LyricsLookup | Transcriber] = {}
 
         if entry_points:
             self._load_entry_points()
@@ -150,6 +159,10 @@ class PluginRegistry:
             for plugin_name, provider in self._call("register_analysers"):
                 if self._checked(plugin_name, provider):
                     self.analysers.setdefault(provider.name, provider)
+        if "lyrics" in self.kinds:
+            for plugin_name, provider in self._call("register_lyrics_engines"):
+                if self._checked(plugin_name, provider):
+                    self.lyrics_engines.setdefault(provider.name, provider)
 
     def _call(self, hook_name: str) -> list[tuple[str, Any]]:
         """Call one hook plugin by plugin, so one plugin's error stays its own."""

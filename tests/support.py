@@ -37,6 +37,10 @@ def make_settings(data_dir: Path, models_dir: Path, **sections: dict) -> Setting
             "lvchordia": {"enabled": False},
             "hybrid": {"enabled": False},
             "btc": {"allow_download": False},
+            # No lyrics unless a test asks: LRCLIB is not reachable and
+            # Whisper's weights are not here. The lyrics tests turn them on.
+            "lrclib": {"enabled": False},
+            "faster_whisper": {"enabled": False},
         },
     }
     for name, values in sections.items():

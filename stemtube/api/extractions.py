@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from quart import Blueprint
+from quart import Blueprint, Response
+from quart_schema import validate_querystring
 
-from stemtube import analysis, jobs, library
+from stemtube import analysis, jobs, library, lyrics
 from stemtube.api import schemas
 from stemtube.api.common import (
     ApiError,
@@ -18,6 +19,8 @@ from stemtube.api.common import (
     state,
 )
 from stemtube.api.downloads import visible_download
+from stemtube.api.files import content_disposition
+from stemtube.api.storage import safe_filename
 from stemtube.extraction import KIND, settings_key
 
 log = logging.getLogger(__name__)
@@ -207,12 +210,70 @@ async def delete_extraction(extraction_id: int):
     return {"success": True, "deleted_files": deleted}
 
 
+async def _run_analysis(download_id: int, params: dict) -> dict:
+    """Queue an analysis job and wait for it a while; its row, or its error.
+
+    A job that failed is answered with its code: 503 for an engine that is
+    not loaded, 500 for one that broke.
+    """
+    st = state()
+    job_id = await analysis.queue_analysis(db(), st.runner, download_id, params)
+    await st.runner.wait(job_id, st.settings.jobs.regenerate_wait_seconds)
+    job = await jobs.get_job(db(), job_id)
+    if job["status"] == jobs.FAILED:
+        status = 503 if job["error_code"] in _UNAVAILABLE else 500
+        raise ApiError(status, job["error_code"], job["error_message"])
+    return job
+
+
+_UNAVAILABLE = {"BACKEND_UNAVAILABLE", "MODEL_UNAVAILABLE"}
+
+
 @bp.get("/api/extractions/<int:extraction_id>/lyrics")
 @schemas.answers(schemas.Lyrics)
 async def get_lyrics(extraction_id: int):
-    await visible_extraction(extraction_id)
-    # TODO: lyrics are stored once the lyric engines exist (the lyrics issue).
-    return {"lyrics": [], "available": False}
+    extraction = await visible_extraction(extraction_id)
+    download_id = extraction["download_id"]
+    return library.lyrics_view(
+        await library.analyses(db(), download_id),
+        await library.lyrics_offset(db(), caller().id, download_id),
+    )
+
+
+@bp.post("/api/extractions/<int:extraction_id>/lyrics/offset")
+@schemas.body(schemas.LyricsOffset)
+@schemas.answers(schemas.OffsetSaved)
+async def set_lyrics_offset(extraction_id: int, data: schemas.LyricsOffset):
+    """The caller's timing correction for this song's lyrics, in milliseconds."""
+    extraction = await visible_extraction(extraction_id)
+    await library.set_lyrics_offset(
+        db(), caller().id, extraction["download_id"], data.offset_ms
+    )
+    return {"success": True, "offset_ms": data.offset_ms}
+
+
+@bp.get("/api/extractions/<int:extraction_id>/lyrics.lrc")
+@validate_querystring(schemas.LrcQuery)
+async def export_lyrics(extraction_id: int, query_args: schemas.LrcQuery):
+    """The lyrics as an LRC file (word times as enhanced LRC), offset applied."""
+    extraction = await visible_extraction(extraction_id)
+    download_id = extraction["download_id"]
+    view = library.lyrics_view(await library.analyses(db(), download_id))
+    if not view["available"]:
+        raise ApiError(404, "LYRICS_NOT_FOUND", view.get("reason") or "No lyrics.")
+    download = await library.get_download(db(), download_id)
+    text = lyrics.to_lrc(
+        view["lyrics"],
+        title=download["title"],
+        artist=download["author"],
+        enhanced=query_args.enhanced,
+        offset_ms=await library.lyrics_offset(db(), caller().id, download_id),
+    )
+    response = Response(text, mimetype="text/plain; charset=utf-8")
+    response.headers["Content-Disposition"] = content_disposition(
+        safe_filename(download["title"], ".lrc")
+    )
+    return response
 
 
 @bp.post("/api/extractions/<int:extraction_id>/chords/regenerate")
@@ -243,20 +304,15 @@ async def regenerate_chords(extraction_id: int, data: schemas.ChordsRequest):
             f"available: {', '.join(available)}",
         )
     download_id = extraction["download_id"]
-    params = analysis.analysis_params(extraction, backend)
+    params = analysis.analysis_params(extraction, backend, lyrics_wanted=False)
     stored = await library.analyses(db(), download_id)
     params["parts"] = ["chords"] + ([] if "rhythm" in stored else ["rhythm"])
-    job_id = await analysis.queue_analysis(db(), st.runner, download_id, params)
     log.info("user %s asked for chords by %s", caller().username, backend)
-    await st.runner.wait(job_id, st.settings.jobs.regenerate_wait_seconds)
-    job = await jobs.get_job(db(), job_id)
-    if job["status"] == jobs.FAILED:
-        status = 503 if job["error_code"] == "BACKEND_UNAVAILABLE" else 500
-        raise ApiError(status, job["error_code"], job["error_message"])
+    job = await _run_analysis(download_id, params)
     if job["status"] != jobs.COMPLETED:
         return {
             "success": True,
-            "job_id": job_id,
+            "job_id": job["id"],
             "status": job["status"],
             "backend_used": backend,
             "message": "Still finding the chords; analysis_progress events follow.",
@@ -272,9 +328,28 @@ async def regenerate_chords(extraction_id: int, data: schemas.ChordsRequest):
 
 
 @bp.post("/api/extractions/<int:extraction_id>/lyrics/generate")
+@schemas.answers(schemas.LyricsGenerated)
 async def generate_lyrics(extraction_id: int):
-    await visible_extraction(extraction_id)
-    # TODO: runs a lyric engine once the lyrics plugins exist (the lyrics issue).
-    raise ApiError(
-        503, "LYRICS_UNAVAILABLE", "No lyric engine is installed on this server yet."
-    )
+    """Look the lyrics up and time them again, as a job (waits like chords)."""
+    extraction = await visible_extraction(extraction_id)
+    params = analysis.analysis_params(extraction, None, chords_wanted=False)
+    params["parts"] = ["lyrics"]
+    log.info("user %s asked for the lyrics of %d", caller().username, extraction_id)
+    job = await _run_analysis(extraction["download_id"], params)
+    if job["status"] != jobs.COMPLETED:
+        return {
+            "success": True,
+            "job_id": job["id"],
+            "status": job["status"],
+            "message": "Still finding the lyrics; analysis_progress events follow.",
+        }, 202
+    view = library.lyrics_view(await library.analyses(db(), extraction["download_id"]))
+    return {
+        "success": True,
+        "lyrics_count": len(view["lyrics"]),
+        "message": "Lyrics generated successfully"
+        if view["available"]
+        else view.get("reason", "No lyrics were found."),
+        "engine": view["engine"],
+        "source": view["source"],
+    }

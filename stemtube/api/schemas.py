@@ -187,6 +187,14 @@ class PathQuery(Query):
     path: str = coded("INVALID_PATH")
 
 
+class LyricsOffset(Body):
+    offset_ms: int = coded("INVALID_OFFSET", ge=-60_000, le=60_000)
+
+
+class LrcQuery(Query):
+    enhanced: bool = coded("INVALID_FLAG", False)
+
+
 class ModelChoice(Body):
     model: str | None = coded("INVALID_MODEL", None)
 
@@ -363,6 +371,15 @@ class LyricLine(Answer):
 class Lyrics(Answer):
     lyrics: list[LyricLine]
     available: bool
+    offset_ms: int
+
+
+class LyricsGenerated(Said):
+    lyrics_count: int
+
+
+class OffsetSaved(Done):
+    offset_ms: int
 
 
 class Removed(Done):
@@ -544,6 +561,8 @@ _MODELS: dict[str, type[BaseModel]] = {
         PathRef,
         PathQuery,
         ModelChoice,
+        LyricsOffset,
+        LrcQuery,
         SearchQuery,
         LogLines,
     )
