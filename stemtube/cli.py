@@ -365,6 +365,12 @@ def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
         "chord backends",
         ", ".join(backends) or "none loaded: songs get no chords",
     )
+    engines = sorted(registry.lyrics_engines)
+    line(
+        True if engines else None,
+        "lyric engines",
+        ", ".join(engines) or "none loaded: songs get no lyrics",
+    )
     for what in ("rhythm", "key"):
         analyser = registry.analyser_for(what)
         line(

@@ -41,6 +41,9 @@ SILENCE_BELOW_DB = 35.0
 MIN_VOICED_SHARE = 0.25
 #: A line whose every word lasts less than this was not really heard.
 COLLAPSED_SECONDS = 0.05
+#: Lines whose first word the transcription confirms, needed to trust it
+#: for the offset rather than the first vocal onset.
+MIN_ANCHORS = 3
 #: A global offset larger than this is not believed.
 MAX_OFFSET_SECONDS = 30.0
 
@@ -269,19 +272,35 @@ def _match(sheet: list[str], heard: Sequence[Word]) -> dict[int, int]:
 
 
 def estimate_offset(
-    first_line_start: float, activity: VoiceActivity | None, heard: Sequence[Word]
+    entries: Sequence[tuple[float, str]],
+    activity: VoiceActivity | None,
+    heard: Sequence[Word],
+    pairs: dict[int, int],
 ) -> float:
     """How much later the sheet's lines are sung in this recording.
 
-    From where the vocals first sound, else from the first heard word; 0
-    when neither is known or the difference is not believable.
+    When the transcription agrees with the first words of at least
+    ``MIN_ANCHORS`` lines, the median of those lines' differences; else the
+    difference between where the vocals first sound (or the first heard
+    word) and the first line. 0 when nothing is known or the difference is
+    not believable.
     """
-    onset = activity.first_onset() if activity is not None else None
-    if onset is None and heard:
-        onset = heard[0].start
-    if onset is None:
-        return 0.0
-    offset = onset - first_line_start
+    differences = []
+    position = 0
+    for start, text in entries:
+        match = pairs.get(position)
+        if match is not None:
+            differences.append(heard[match].start - start)
+        position += len(split_words(text))
+    if len(differences) >= MIN_ANCHORS:
+        offset = float(np.median(differences))
+    else:
+        onset = activity.first_onset() if activity is not None else None
+        if onset is None and heard:
+            onset = heard[0].start
+        if onset is None:
+            return 0.0
+        offset = onset - entries[0][0]
     return offset if abs(offset) <= MAX_OFFSET_SECONDS else 0.0
 
 
@@ -295,9 +314,9 @@ def align_synced(
     entries = [(t, text) for t, text in synced if text]
     if not entries:
         return []
-    offset = estimate_offset(entries[0][0], activity, heard)
     sheet = [(i, w) for i, (_, text) in enumerate(entries) for w in split_words(text)]
     pairs = _match([w for _, w in sheet], heard)
+    offset = estimate_offset(entries, activity, heard, pairs)
     lines = []
     for index, (start, text) in enumerate(entries):
         begin = max(0.0, start + offset)

@@ -49,6 +49,11 @@ async def get_config():
         "gpu_available": gpu,
         "cuda_version": cuda,
         "max_upload_mb": st.settings.storage.max_upload_mb,
+        "lyrics_engines": [
+            name
+            for name in st.settings.analysis.lyrics_engines
+            if name in st.registry.lyrics_engines
+        ],
     }
 
 
