@@ -306,7 +306,10 @@ def cmd_models_import(settings: Settings, args: argparse.Namespace) -> int:
             models = [btc.import_weights(args.file, btc.models_dir_for(settings))]
         else:
             models = demucs.import_weights(args.file, demucs.models_dir_for(settings))
-    except (ProviderError, OSError) as exc:
+    except ProviderError as exc:
+        print(f"stemtube: {exc.message}", file=sys.stderr)
+        return 1
+    except OSError as exc:
         print(f"stemtube: {exc}", file=sys.stderr)
         return 1
     print(f"imported {args.file.name} for {', '.join(models)}")

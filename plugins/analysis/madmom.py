@@ -15,6 +15,7 @@ its relative).
 
 from __future__ import annotations
 
+import itertools
 import logging
 from typing import Any
 
@@ -110,6 +111,18 @@ def counted_tempo(bpm: float) -> float:
     return bpm
 
 
+def bar_length(positions: list[int]) -> int | None:
+    """Beats per bar: the usual position of the beat before a downbeat.
+
+    The first bar of a song may be cut short, so the highest position seen
+    is not enough.
+    """
+    before = [p for p, q in itertools.pairwise(positions) if q == 1]
+    if before:
+        return max(set(before), key=before.count)
+    return max(positions) if positions else None
+
+
 class MadmomRhythm:
     """Beats, downbeats, meter and tempo from madmom's RNN and DBN processors.
 
@@ -174,7 +187,7 @@ class MadmomRhythm:
             "downbeats": [t for t, p in zip(beats, positions, strict=True) if p == 1],
             "beat_positions": positions,
             "bpm": round(bpm, 2),
-            "meter": max(positions) if positions else None,
+            "meter": bar_length(positions),
         }
 
 

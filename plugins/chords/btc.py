@@ -377,9 +377,9 @@ class BtcChords:
         if self.allow_download:
             return CheckResult(True, f"{self.file_name} downloads on first use")
         return CheckResult(
-            True,
-            f"{self.file_name} missing and downloads are off; "
-            "`stemtube models import FILE`",
+            False,
+            f"{self.file_name} missing and downloads are off; get it from the "
+            "BTC-ISMIR19 repository and run `stemtube models import FILE`",
         )
 
     def ensure_weights(self, progress: ProgressFn = no_progress) -> Path:

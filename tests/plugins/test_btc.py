@@ -65,7 +65,7 @@ def test_every_frame_gets_a_chord_of_the_vocabulary(btc_dir):
 
 def test_missing_or_foreign_weights_are_clear_errors(tmp_path):
     backend = btc.BtcChords("btc-majmin", tmp_path, allow_download=False)
-    assert backend.check().ok and "downloads are off" in backend.check().message
+    assert not backend.check().ok and "downloads are off" in backend.check().message
     with pytest.raises(ProviderError) as missing:
         backend.recognize(np.zeros(44100, dtype=np.float32), 44100)
     assert missing.value.code == "MODEL_UNAVAILABLE"

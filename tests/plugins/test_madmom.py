@@ -85,3 +85,12 @@ def test_no_music_gives_no_chords_and_no_crash(registry, tmp_path, kind, backend
     if kind == "silence":
         assert found["key"]["data"]["key"] is None
         assert found["rhythm"]["data"]["beats"] == []
+
+
+def test_the_meter_is_the_usual_bar_not_a_short_first_one():
+    from stemtube.plugins.analysis.madmom import bar_length
+
+    assert bar_length([3, 4, 1, 2, 3, 4, 1, 2, 3, 4, 1]) == 4
+    assert bar_length([2, 1, 2, 3, 1, 2, 3, 1]) == 3  # an upbeat, then 3/4
+    assert bar_length([1, 2]) == 2
+    assert bar_length([]) is None
