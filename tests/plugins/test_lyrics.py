@@ -193,3 +193,39 @@ def test_lrc_export_with_word_times_and_an_offset():
     text = lyrics.to_lrc([line.as_dict()], title="Pop", enhanced=True, offset_ms=-125)
     assert text == "[ti:Pop]\n[00:08.00]<00:08.00>the <00:08.38>river\n"
     assert lyrics.parse_lrc(text) == [(8.0, "<00:08.00>the <00:08.38>river")]
+
+
+def test_a_model_folder_of_the_whisper_layout_loads_from_each_place(tmp_path):
+    from whisper_models import build_tiny_whisper
+
+    from stemtube.providers import ProviderError
+
+    models_dir = tmp_path / "models" / "whisper"
+    build_tiny_whisper(models_dir / "tiny-random")
+    noise = (np.random.default_rng(0).standard_normal(44100 * 5) * 0.1).astype(
+        np.float32
+    )
+    # From <models_dir>/<model>/ ...
+    by_name = FasterWhisper(models_dir, model="tiny-random", allow_download=False)
+    assert by_name.check().ok and by_name.check().message == ""
+    model = by_name.load()
+    assert model.model.is_multilingual is False
+    sixteen_k = noise[::3]  # faster-whisper reads 16 kHz audio
+    segments, info = model.transcribe(sixteen_k, language="en")
+    list(segments)
+    assert info.duration == pytest.approx(len(sixteen_k) / 16000, abs=0.01)
+    rows = by_name.transcribe(noise, 44100)
+    assert all(isinstance(w, str) and (s is None or s >= 0) for s, _, w in rows)
+    # ... or from a configured folder ...
+    configured = FasterWhisper(
+        tmp_path / "elsewhere", model_path=str(models_dir / "tiny-random")
+    )
+    assert configured.folder() == models_dir / "tiny-random"
+    # ... and a missing one is a clear error when downloads are off.
+    missing = FasterWhisper(models_dir, model="small", allow_download=False)
+    assert "downloads are off" in missing.check().message
+    with pytest.raises(ProviderError) as error:
+        missing.transcribe(noise, 44100)
+    assert error.value.code == "MODEL_UNAVAILABLE"
+    broken = FasterWhisper(models_dir, model_path=str(tmp_path))
+    assert not broken.check().ok
