@@ -31,33 +31,10 @@ from stemtube import analysis
 from stemtube.config import Settings
 from stemtube.keys import parse_key
 from stemtube.registry import PluginRegistry
+from stemtube.scoring import chord_scores
 
 SONGS = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "songs"
 HARMONIC = ("bass", "piano", "guitar", "other")
-
-
-def chord_scores(segments: list[dict], lab: Path) -> dict[str, float]:
-    ref_intervals, ref_labels = mir_eval.io.load_labeled_intervals(str(lab))
-    est_intervals = np.array([[s["start"], s["end"]] for s in segments] or [[0, 1]])
-    est_labels = [s["label"] for s in segments] or ["N"]
-    est_intervals, est_labels = mir_eval.util.adjust_intervals(
-        est_intervals,
-        est_labels,
-        ref_intervals.min(),
-        ref_intervals.max(),
-        mir_eval.chord.NO_CHORD,
-        mir_eval.chord.NO_CHORD,
-    )
-    intervals, ref, est = mir_eval.util.merge_labeled_intervals(
-        ref_intervals, ref_labels, est_intervals, est_labels
-    )
-    durations = mir_eval.util.intervals_to_durations(intervals)
-    return {
-        name: mir_eval.chord.weighted_accuracy(
-            getattr(mir_eval.chord, name)(ref, est), durations
-        )
-        for name in ("root", "majmin", "sevenths")
-    }
 
 
 def harmonic_file(song: Path, folder: Path) -> Path:

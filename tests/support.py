@@ -171,22 +171,6 @@ def analyse(registry, path, parts=None, backend: str = "madmom") -> dict:
 
 def majmin_score(segments: list[dict], lab: Path) -> float:
     """``mir_eval``'s majmin accuracy of chord segments against a .lab file."""
-    import mir_eval
-    import numpy as np
+    from stemtube.scoring import chord_scores
 
-    ref_intervals, ref_labels = mir_eval.io.load_labeled_intervals(str(lab))
-    est_intervals = np.array([[s["start"], s["end"]] for s in segments])
-    est_labels = [s["label"] for s in segments]
-    est_intervals, est_labels = mir_eval.util.adjust_intervals(
-        est_intervals,
-        est_labels,
-        ref_intervals.min(),
-        ref_intervals.max(),
-        mir_eval.chord.NO_CHORD,
-        mir_eval.chord.NO_CHORD,
-    )
-    intervals, ref, est = mir_eval.util.merge_labeled_intervals(
-        ref_intervals, ref_labels, est_intervals, est_labels
-    )
-    durations = mir_eval.util.intervals_to_durations(intervals)
-    return mir_eval.chord.weighted_accuracy(mir_eval.chord.majmin(ref, est), durations)
+    return chord_scores(segments, lab, ["majmin"])["majmin"]
