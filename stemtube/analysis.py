@@ -191,9 +191,21 @@ def analyse_song(
 async def queue_analysis(
     db: aiosqlite.Connection, runner: Any, download_id: int, params: dict
 ) -> int:
-    """Create and start an analysis job for a download; returns its id."""
+    """Start an analysis job for a download; returns its id.
+
+    The same analysis already queued or running is joined, not repeated.
+    """
+    from stemtube.db import fetch_row
     from stemtube.jobs import create_job
 
+    same = await fetch_row(
+        db,
+        "SELECT id FROM jobs WHERE kind = ? AND target_id = ? AND params = ? "
+        "AND status IN ('queued', 'running') ORDER BY id DESC LIMIT 1",
+        (KIND, download_id, json.dumps(params)),
+    )
+    if same is not None:
+        return same[0]
     job_id = await create_job(db, KIND, download_id, params)
     await runner.submit(job_id)
     return job_id

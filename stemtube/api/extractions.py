@@ -217,7 +217,8 @@ async def _run_analysis(download_id: int, params: dict) -> dict:
     not loaded, 500 for one that broke.
     """
     st = state()
-    job_id = await analysis.queue_analysis(db(), st.runner, download_id, params)
+    async with st.queue_lock:  # so that the same request twice joins one job
+        job_id = await analysis.queue_analysis(db(), st.runner, download_id, params)
     await st.runner.wait(job_id, st.settings.jobs.regenerate_wait_seconds)
     job = await jobs.get_job(db(), job_id)
     if job["status"] == jobs.FAILED:

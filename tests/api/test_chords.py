@@ -172,3 +172,22 @@ async def test_every_backend_runs_through_the_api(tmp_path, tiny_models):
                 assert names[:4] == ["C", "G", "Am", "F"]
     finally:
         await server.stop()
+
+
+async def test_the_same_regenerate_asked_twice_at_once_runs_once(server):
+    await server.add_user("alice")
+    alice = await server.login("alice")
+    _, extraction_id = await extract(server, alice, POP)
+    url = f"/api/extractions/{extraction_id}/chords/regenerate"
+
+    async def ask():
+        async with alice.post(url, json={"backend": "madmom"}) as answer:
+            assert answer.status == 200
+            return await answer.json()
+
+    first, second = await asyncio.gather(ask(), ask())
+    assert first["chords"] == second["chords"]
+    async with server.db.execute(
+        "SELECT COUNT(*) FROM jobs WHERE kind = 'analysis'"
+    ) as cursor:
+        assert (await cursor.fetchone())[0] == 2  # the extraction's, and one more
