@@ -180,9 +180,21 @@ def analyse_song(
             results["key"] = {"engine": analyser.name, "source": "mix", "data": data}
 
     if "lyrics" in parts:
-        results["lyrics"] = find_lyrics(
-            settings, registry, spec, duration, within("lyrics")
-        )
+        try:
+            results["lyrics"] = find_lyrics(
+                settings, registry, spec, duration, within("lyrics")
+            )
+        except ProviderError as exc:
+            if parts == ["lyrics"]:
+                raise  # asked for on its own: the caller hears why
+            # After an extraction, missing Whisper weights must not cost the
+            # song its chords: the lyrics say why there are none.
+            log.warning("no lyrics: %s %s", exc.code, exc)
+            results["lyrics"] = {
+                "engine": "none",
+                "source": "lyrics",
+                "data": {"lyrics": [], "available": False, "reason": exc.message},
+            }
 
     progress(100, "Analysis complete")
     return results

@@ -229,3 +229,35 @@ def test_a_model_folder_of_the_whisper_layout_loads_from_each_place(tmp_path):
     assert error.value.code == "MODEL_UNAVAILABLE"
     broken = FasterWhisper(models_dir, model_path=str(tmp_path))
     assert not broken.check().ok
+
+
+def test_missing_whisper_weights_cost_an_extraction_no_chords(tmp_path):
+    from stemtube.providers import ProviderError
+
+    settings = settings_from_dict(
+        {
+            "storage": {"data_dir": str(tmp_path / "data")},
+            "plugins": {
+                "lrclib": {"enabled": False},
+                "faster_whisper": {"allow_download": False},
+                "lvchordia": {"enabled": False},
+                "hybrid": {"enabled": False},
+            },
+        },
+        base_dir=tmp_path,
+    )
+    registry = PluginRegistry(settings, kinds=("chords", "analysers", "lyrics"))
+    spec = {
+        "source": str(POP / "mixture.ogg"),
+        "vocals": str(POP / "vocals.ogg"),
+        "backend": "madmom",
+        "parts": list(analysis.PARTS),
+    }
+    found = analysis.analyse_song(settings, spec, lambda p, m: None, registry)
+    assert found["chords"]["data"]["segments"]
+    assert "downloads are off" in found["lyrics"]["data"]["reason"]
+    with pytest.raises(ProviderError) as alone:
+        analysis.analyse_song(
+            settings, {**spec, "parts": ["lyrics"]}, lambda p, m: None, registry
+        )
+    assert alone.value.code == "MODEL_UNAVAILABLE"
