@@ -37,7 +37,6 @@ NOT_HARMONIC = {"vocals", "drums"}
 MIN_CHORD_SECONDS = 0.3
 #: Where each part's progress starts, out of 100.
 _SPANS = {
-    "decode": (0, 5),
     "rhythm": (5, 30),
     "chords": (30, 60),
     "key": (60, 65),

