@@ -1,11 +1,12 @@
-"""Analysis jobs: a song's rhythm, chords and key, found in a worker process.
+"""Analysis jobs: a song's rhythm, chords, key, sections and lyrics, in a worker.
 
 One job analyses one global download; its ``params`` say which parts to run
-(``rhythm``, ``chords``, ``key``), which chord backend, and which extraction's
-stems to use. Chords are found on the harmonic stems (everything but vocals
-and drums) when the song has been split, else on the mix; the beat grid and
-the key on the mix. Each part's result replaces the stored one only when the
-whole job succeeds, so a failed run never loses what was there.
+(``rhythm``, ``chords``, ``key``, ``structure``, ``lyrics``), which chord
+backend, and which extraction's stems to use. Chords are found on the
+harmonic stems (everything but vocals and drums) when the song has been
+split, else on the mix; the beat grid and the key on the mix; sections on
+the mix with the stems as context. Each part's result replaces the stored one
+only when the whole job succeeds, so a failed run never loses what was there.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 import aiosqlite
 import numpy as np
 
-from stemtube import chords, library, lyrics, media
+from stemtube import chords, library, lyrics, media, sections
 from stemtube.config import Settings
 from stemtube.extraction import Emitter
 from stemtube.jobs import Job
@@ -29,7 +30,7 @@ from stemtube.providers import LyricsLookup, ProviderError, Transcriber
 log = logging.getLogger(__name__)
 
 KIND = "analysis"
-PARTS = ("rhythm", "chords", "key", "lyrics")
+PARTS = ("rhythm", "chords", "key", "structure", "lyrics")
 RATE = media.CANONICAL_RATE
 #: Stems that carry no harmony: chords are found on the others.
 NOT_HARMONIC = {"vocals", "drums"}
@@ -38,9 +39,10 @@ MIN_CHORD_SECONDS = 0.3
 #: Where each part's progress starts, out of 100.
 _SPANS = {
     "rhythm": (5, 30),
-    "chords": (30, 60),
-    "key": (60, 65),
-    "lyrics": (65, 100),
+    "chords": (30, 55),
+    "key": (55, 60),
+    "structure": (60, 70),
+    "lyrics": (70, 100),
 }
 
 #: Chord backends tried, in this order, when neither the request nor the
@@ -172,11 +174,21 @@ def analyse_song(
             },
         }
 
+    if "rhythm" in results and context["chords"]:
+        _bars_from_chords(results["rhythm"]["data"], context["chords"])
+
     if "key" in parts:
         analyser = registry.analyser_for("key")
         if analyser is not None:
             data = analyser.analyse(mix, RATE, context, within("key"))
             results["key"] = {"engine": analyser.name, "source": "mix", "data": data}
+
+    if "structure" in parts:
+        analyser = registry.analyser_for("structure")
+        if analyser is not None:
+            results["structure"] = find_structure(
+                analyser, mix, spec, context, duration, within("structure")
+            )
 
     if "lyrics" in parts:
         try:
@@ -197,6 +209,58 @@ def analyse_song(
 
     progress(100, "Analysis complete")
     return results
+
+
+def _bars_from_chords(rhythm: dict, segments: list[chords.Segment]) -> None:
+    """Move the downbeats where the chords say the bars start (in place)."""
+    positions = chords.bar_phase_from_chords(
+        rhythm.get("beats") or [],
+        rhythm.get("beat_positions") or [],
+        rhythm.get("meter"),
+        segments,
+    )
+    if positions is not None:
+        rhythm["beat_positions"] = positions
+        rhythm["downbeats"] = [
+            t for t, p in zip(rhythm["beats"], positions, strict=True) if p == 1
+        ]
+        rhythm["bars_from"] = "chords"
+
+
+def find_structure(
+    analyser: Any,
+    mix: np.ndarray,
+    spec: dict,
+    context: dict,
+    duration: float,
+    progress: Callable[[float, str], None],
+) -> dict:
+    """The song's sections from ``analyser``, checked to cover the song."""
+    stems: dict[str, np.ndarray] = {}
+    source = "mix"
+    if spec.get("stems_dir"):
+        folder = Path(spec["stems_dir"])
+        stems = {
+            name: media.decode(folder / f"{name}.wav").mean(axis=0)
+            for name in spec["stems"]
+        }
+        source = f"stems:{spec['model']}"
+    data = analyser.analyse(mix, RATE, {**context, "stems": stems}, progress)
+    found = sections.checked(
+        (data or {}).get("sections") if isinstance(data, dict) else None,
+        duration,
+        analyser.name,
+    )
+    return {
+        "engine": analyser.name,
+        "source": source,
+        "data": {
+            "sections": [s.as_dict() for s in found],
+            "analyser": analyser.name,
+            "version": str(getattr(analyser, "version", "") or ""),
+            "source": source,
+        },
+    }
 
 
 async def queue_analysis(
@@ -228,9 +292,11 @@ def analysis_params(
     *,
     chords_wanted: bool = True,
     lyrics_wanted: bool = True,
+    structure_wanted: bool = True,
 ) -> dict:
     """The params of the analysis that follows an extraction (or a request)."""
     parts = ["rhythm", "key"] + (["chords"] if chords_wanted and backend else [])
+    parts += ["structure"] if structure_wanted else []
     parts += ["lyrics"] if lyrics_wanted else []
     return {
         "extraction_id": extraction["id"] if extraction else None,

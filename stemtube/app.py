@@ -181,7 +181,7 @@ def create_app(
     _install_socketio(sio, app, auth_ext, st)
 
     async def analyse_extraction(extraction: dict) -> None:
-        """Find the song's beats, key and (unless turned off) chords."""
+        """Find the song's beats and key; chords, sections and lyrics unless off."""
         options = json.loads(extraction["options"] or "{}")
         backend = analysis.default_backend(
             registry.chord_backends, st.runtime["default_chord_backend"]
@@ -191,6 +191,7 @@ def create_app(
             backend,
             chords_wanted=options.get("generate_chords", True),
             lyrics_wanted=options.get("generate_lyrics", True),
+            structure_wanted=options.get("generate_structure", True),
         )
         await analysis.queue_analysis(
             st.db, st.runner, extraction["download_id"], params

@@ -374,7 +374,7 @@ def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
         "lyric engines",
         ", ".join(engines) or "none loaded: songs get no lyrics",
     )
-    for what in ("rhythm", "key"):
+    for what in ("rhythm", "key", "structure"):
         analyser = registry.analyser_for(what)
         line(
             True if analyser else None,

@@ -475,6 +475,21 @@ def lyrics_view(found: dict[str, dict], offset_ms: int = 0) -> dict:
     return view
 
 
+def structure_view(found: dict[str, dict]) -> dict:
+    """A song's sections as the structure route answers, with their analyser."""
+    data = found.get("structure", {}).get("data") or {}
+    view = {
+        "structure": data.get("sections", []),
+        "available": bool(data.get("sections")),
+        "analyser": data.get("analyser"),
+        "version": data.get("version"),
+        "source": data.get("source"),
+    }
+    if not data:
+        view["reason"] = "The sections have not been looked for yet."
+    return view
+
+
 async def lyrics_offset(
     db: aiosqlite.Connection, user_id: int, download_id: int
 ) -> int:
@@ -540,8 +555,9 @@ def extraction_view(
         }
         view.update(analysis_view(found or {}))
         view["lyrics"] = lyrics_view(found or {})
-        # TODO: structure arrives with its analyser (the sections issue).
-        view["structure"] = []
+        structure = structure_view(found or {})
+        view["structure"] = structure["structure"]
+        view["structure_analyser"] = structure["analyser"]
     return view
 
 

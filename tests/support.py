@@ -41,6 +41,8 @@ def make_settings(data_dir: Path, models_dir: Path, **sections: dict) -> Setting
             # Whisper's weights are not here. The lyrics tests turn them on.
             "lrclib": {"enabled": False},
             "faster_whisper": {"enabled": False},
+            # Sections take a few seconds per song; their tests turn them on.
+            "structure": {"enabled": False},
         },
     }
     for name, values in sections.items():

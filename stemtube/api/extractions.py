@@ -354,3 +354,54 @@ async def generate_lyrics(extraction_id: int):
         "engine": view["engine"],
         "source": view["source"],
     }
+
+
+@bp.get("/api/extractions/<int:extraction_id>/structure")
+@schemas.answers(schemas.Structure)
+async def get_structure(extraction_id: int):
+    """The song's sections, ``{start, end, label}`` covering it, and their analyser."""
+    extraction = await visible_extraction(extraction_id)
+    return library.structure_view(
+        await library.analyses(db(), extraction["download_id"])
+    )
+
+
+@bp.post("/api/extractions/<int:extraction_id>/structure/regenerate")
+@schemas.answers(schemas.StructureRegenerated)
+async def regenerate_structure(extraction_id: int):
+    """Find the sections again, as a job (waits like chords/regenerate).
+
+    The beat grid is found first when the song has none; the previous
+    sections stay if the run fails.
+    """
+    extraction = await visible_extraction(extraction_id)
+    if state().registry.analyser_for("structure") is None:
+        raise ApiError(
+            503,
+            "STRUCTURE_UNAVAILABLE",
+            "No structure analyser is loaded on this server.",
+        )
+    download_id = extraction["download_id"]
+    params = analysis.analysis_params(
+        extraction, None, chords_wanted=False, lyrics_wanted=False
+    )
+    stored = await library.analyses(db(), download_id)
+    params["parts"] = ["structure"] + ([] if "rhythm" in stored else ["rhythm"])
+    log.info("user %s asked for the sections of %d", caller().username, extraction_id)
+    job = await _run_analysis(download_id, params)
+    if job["status"] != jobs.COMPLETED:
+        return {
+            "success": True,
+            "job_id": job["id"],
+            "status": job["status"],
+            "message": "Still finding the sections; analysis_progress events follow.",
+        }, 202
+    view = library.structure_view(await library.analyses(db(), download_id))
+    return {
+        "success": True,
+        "sections_count": len(view["structure"]),
+        "analyser": view["analyser"],
+        "version": view["version"],
+        "source": view["source"],
+        "structure": view["structure"],
+    }

@@ -316,6 +316,12 @@ class Extractions(Answer):
     extractions: list[ExtractionItem]
 
 
+class SongSection(Answer):
+    start: Number
+    end: Number
+    label: str
+
+
 class ExtractionDetails(Answer):
     id: int
     video_id: str
@@ -325,7 +331,7 @@ class ExtractionDetails(Answer):
     stems_paths: dict[str, str]
     chords: list[ChordSegment]
     lyrics: Any
-    structure: Any
+    structure: list[SongSection]
     beats: list[Number]
     bpm: Number | None
     key: str | None
@@ -353,6 +359,17 @@ class ChordsRegenerated(Done):
     chords_count: int
     backend_used: str
     chords: list[ChordSegment]
+
+
+class Structure(Answer):
+    structure: list[SongSection]
+    available: bool
+
+
+class StructureRegenerated(Done):
+    sections_count: int
+    analyser: str
+    structure: list[SongSection]
 
 
 class Word(Answer):
