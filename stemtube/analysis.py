@@ -186,9 +186,16 @@ def analyse_song(
     if "structure" in parts:
         analyser = registry.analyser_for("structure")
         if analyser is not None:
-            results["structure"] = find_structure(
-                analyser, mix, spec, context, duration, within("structure")
-            )
+            try:
+                results["structure"] = find_structure(
+                    analyser, mix, spec, context, duration, within("structure")
+                )
+            except Exception as exc:
+                if set(parts) <= {"rhythm", "structure"}:
+                    raise  # asked for on its own: the caller hears why
+                # After an extraction, a broken analyser must not cost the
+                # song its chords and lyrics; the sections stored stay.
+                log.warning("no sections: %s", exc, exc_info=True)
 
     if "lyrics" in parts:
         try:
@@ -219,6 +226,7 @@ def _bars_from_chords(rhythm: dict, segments: list[chords.Segment]) -> None:
         rhythm.get("meter"),
         segments,
     )
+    rhythm["bars_from"] = "beats"  # the beat tracker's own bars
     if positions is not None:
         rhythm["beat_positions"] = positions
         rhythm["downbeats"] = [
@@ -240,11 +248,15 @@ def find_structure(
     source = "mix"
     if spec.get("stems_dir"):
         folder = Path(spec["stems_dir"])
-        stems = {
-            name: media.decode(folder / f"{name}.wav").mean(axis=0)
-            for name in spec["stems"]
-        }
-        source = f"stems:{spec['model']}"
+        for name in spec["stems"]:
+            try:
+                audio = media.decode(folder / f"{name}.wav").mean(axis=0)
+            except ProviderError as exc:  # a stem removed or damaged on disk
+                log.warning("structure without the %s stem: %s", name, exc)
+                continue
+            stems[name] = media.fit_length(audio[None], mix.shape[0])[0]
+        if stems:
+            source = f"stems:{spec['model']}"
     data = analyser.analyse(mix, RATE, {**context, "stems": stems}, progress)
     found = sections.checked(
         (data or {}).get("sections") if isinstance(data, dict) else None,

@@ -235,7 +235,11 @@ def bar_phase_from_chords(
     for another phase (at least 4 changes and 1.5 times as many on the new
     downbeats as on the old ones).
     """
-    if not meter or meter < 2 or len(beats) < 2 or len(beats) != len(positions):
+    try:
+        meter = int(meter or 0)
+    except (TypeError, ValueError):
+        return None
+    if meter < 2 or len(beats) < 2 or len(beats) != len(positions):
         return None
     grid = np.asarray(beats, dtype=float)
     spacing = float(np.median(np.diff(grid)))
@@ -248,10 +252,10 @@ def bar_phase_from_chords(
         previous = segment.label
         index = int(np.argmin(np.abs(grid - segment.start)))
         if abs(grid[index] - segment.start) <= spacing * _ON_THE_BEAT:
-            on_beat[(positions[index] - 1) % meter] += 1
+            on_beat[(int(positions[index]) - 1) % meter] += 1
     if sum(on_beat.values()) < 4:
         return None
     best = max(range(meter), key=lambda phase: on_beat[phase])
     if best == 0 or on_beat[best] < 1.5 * max(on_beat[0], 1):
         return None
-    return [(p - 1 - best) % meter + 1 for p in positions]
+    return [(int(p) - 1 - best) % meter + 1 for p in positions]

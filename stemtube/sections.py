@@ -9,7 +9,8 @@ reads. The naming rules, in order:
 - Sections without vocals before the first sung one are the ``intro``, those
   after the last sung one the ``outro``, the others ``instrumental``.
 - Among the sung sections, the group heard most often is the ``chorus``.
-  Songs far more often open with a verse than with a chorus, so when that
+  On a tie, the group first heard later (verses come first). Songs far
+  more often open with a verse than with a chorus, so when that
   group is the one the vocals open with and another sung group is heard
   nearly as often (one time less at most), the other group is the chorus.
   With no group heard twice, the first sung group is the verse and the next
@@ -17,8 +18,10 @@ reads. The naming rules, in order:
 - The group the vocals open with is the ``verse`` (unless it is the
   chorus); a group first heard after a chorus and only once is the
   ``bridge``; any other sung group is a ``verse``.
-- Without a vocals stem every section counts as sung, except that a first
-  (last) section whose group is heard nowhere else is the intro (outro).
+- Without a vocals stem, a song of fewer than three sections or of one
+  group is ``instrumental`` (nothing says it is sung); otherwise every
+  section counts as sung, except that a first (last) section whose group is
+  heard nowhere else is the intro (outro).
 """
 
 from __future__ import annotations
@@ -38,6 +41,10 @@ LABELS = ("intro", "verse", "chorus", "bridge", "instrumental", "outro")
 SUNG_SHARE = 0.15
 #: Bar length used when the song has no downbeats (silence, speech, a clip).
 FALLBACK_BAR_SECONDS = 2.0
+#: The shortest section an analyser may give.
+MIN_SECTION_SECONDS = 0.01
+#: Bars a musician plays: 3/4 at 240 BPM to 4/4 at 24 BPM.
+BAR_SECONDS = (0.5, 10.0)
 
 
 @dataclass(frozen=True)
@@ -59,13 +66,22 @@ def bar_grid(downbeats: Sequence[float], duration: float) -> np.ndarray:
 
     The song's downbeats, extended by their usual bar length before the
     first and after the last one; a pickup shorter than half a bar joins the
-    first bar. Without two downbeats, bars of ``FALLBACK_BAR_SECONDS``.
+    first bar, and so does a downbeat less than half a bar after another.
+    Without two downbeats, or with bars outside ``BAR_SECONDS``, bars of
+    ``FALLBACK_BAR_SECONDS``.
     """
-    marks = sorted(t for t in downbeats if 0 <= t < duration)
-    if len(marks) < 2:
-        return np.arange(0.0, max(duration, 1e-3), FALLBACK_BAR_SECONDS)
-    bar = float(np.median(np.diff(marks)))
-    edges = list(marks)
+    if not np.isfinite(duration) or duration <= 0:
+        return np.zeros(1)
+    marks = np.unique(
+        [float(t) for t in downbeats if np.isfinite(t) and 0 <= t < duration]
+    )
+    bar = float(np.median(np.diff(marks))) if len(marks) >= 2 else 0.0
+    if not BAR_SECONDS[0] <= bar <= BAR_SECONDS[1]:
+        return np.arange(0.0, duration, FALLBACK_BAR_SECONDS)
+    edges = [float(marks[0])]
+    for mark in marks[1:]:
+        if mark - edges[-1] >= bar / 2:
+            edges.append(float(mark))
     while edges[0] - bar > 0:
         edges.insert(0, edges[0] - bar)
     if edges[0] < bar / 2:
@@ -97,6 +113,8 @@ def name_sections(groups: Sequence[int], sung: Sequence[float] | None) -> list[s
         return []
     repeats = Counter(groups)
     if sung is None:
+        if count < 3 or len(repeats) == 1:
+            return ["instrumental"] * count  # no structure to name, no voice
         voiced = [True] * count
     else:
         voiced = [share >= SUNG_SHARE for share in sung]
@@ -134,7 +152,9 @@ def name_sections(groups: Sequence[int], sung: Sequence[float] | None) -> list[s
             rivals = [g for g in order[1:] if heard[g] >= heard[chorus] - 1]
             if rivals:
                 chorus = max(rivals, key=lambda g: (heard[g], -order.index(g)))
-    first_chorus = groups.index(chorus) if chorus is not None else count
+    first_chorus = next(
+        (i for i in range(count) if voiced[i] and groups[i] == chorus), count
+    )
     for i, group in enumerate(groups):
         if labels[i] is not None:
             continue
@@ -142,7 +162,7 @@ def name_sections(groups: Sequence[int], sung: Sequence[float] | None) -> list[s
             labels[i] = "chorus"
         elif group == opening:
             labels[i] = "verse"
-        elif groups.index(group) > first_chorus and heard[group] == 1:
+        elif i > first_chorus and heard[group] == 1:
             labels[i] = "bridge"
         else:
             labels[i] = "verse"
@@ -169,7 +189,7 @@ def checked(rows: Any, duration: float, analyser: str) -> list[Section]:
             Section(float(row["start"]), float(row["end"]), str(row["label"]))
             for row in rows
         ]
-    except (TypeError, KeyError, ValueError):
+    except Exception:  # a third party's rows can break in any way
         raise bad("a result StemTube cannot read") from None
     if not found:
         raise bad("no sections")
@@ -177,7 +197,8 @@ def checked(rows: Any, duration: float, analyser: str) -> list[Section]:
     for section in found:
         if section.label not in LABELS:
             raise bad(f"an unknown label {section.label[:40]!r}")
-        if not (0 <= section.start < section.end <= duration + 1.0):
+        inside = 0 <= section.start < duration and section.end <= duration + 1.0
+        if not inside or section.end - section.start < MIN_SECTION_SECONDS:
             raise bad("times outside the song")
     for before, after in itertools.pairwise(found):
         if after.start < before.end - 1e-3:
@@ -186,5 +207,5 @@ def checked(rows: Any, duration: float, analyser: str) -> list[Section]:
     for i, section in enumerate(found):
         start = 0.0 if i == 0 else covered[-1].end
         end = found[i + 1].start if i + 1 < len(found) else duration
-        covered.append(Section(start, end, section.label))
+        covered.append(Section(start, min(end, duration), section.label))
     return covered

@@ -21,6 +21,25 @@ def test_bar_grid_without_downbeats_uses_fixed_bars():
     edges = sections.bar_grid([], 7.0)
     assert edges.tolist() == [0.0, 2.0, 4.0, 6.0]
     assert sections.bar_grid([3.0], 0.5).tolist() == [0.0]
+    assert sections.bar_grid([1.0, 2.0], float("nan")).tolist() == [0.0]
+
+
+@pytest.mark.parametrize(
+    "downbeats",
+    [[1.0, 1.0], [1.0, 1.0001], [0.0, 0.1, 0.2, 0.3], [0.0, 30.0], [float("nan")]],
+)
+def test_bar_grid_falls_back_on_downbeats_no_one_plays(downbeats):
+    assert sections.bar_grid(downbeats, 10.0).tolist() == [0.0, 2.0, 4.0, 6.0, 8.0]
+
+
+def test_bar_grid_ignores_a_doubled_downbeat():
+    assert sections.bar_grid([0, 2, 2.1, 4, 6, 8], 10.0).tolist() == [
+        0.0,
+        2.0,
+        4.0,
+        6.0,
+        8.0,
+    ]
 
 
 def test_from_boundaries_covers_the_song():
@@ -52,9 +71,18 @@ def test_from_boundaries_covers_the_song():
         ([0, 1, 0], [0.0, 0.05, 0.1], ["instrumental"] * 3),
         # One sung section.
         ([0], [0.9], ["verse"]),
-        # No vocals stem: unique first and last sections frame the song.
+        # A bridge comes after a sung chorus, not after an unsung one.
+        (
+            [1, 0, 2, 1, 1],
+            [0.0, 0.5, 0.5, 0.5, 0.5],
+            ["intro", "verse", "verse", "chorus", "chorus"],
+        ),
+        # No vocals stem: unique first and last sections frame the song...
         ([0, 1, 2, 1, 3], None, ["intro", "verse", "chorus", "verse", "outro"]),
-        ([0, 0], None, ["verse", "verse"]),
+        # ...and without structure nothing says it is sung.
+        ([0, 0, 0], None, ["instrumental"] * 3),
+        ([0, 1], None, ["instrumental"] * 2),
+        ([0], None, ["instrumental"]),
         ([], None, []),
     ],
 )
@@ -84,6 +112,16 @@ def test_checked_closes_gaps_and_covers_the_song():
         [{"start": 0, "end": 5, "label": "drop"}],
         [{"start": 0, "end": 500, "label": "verse"}],
         [{"start": 5, "end": 2, "label": "verse"}],
+        [{"start": float("nan"), "end": 2, "label": "verse"}],
+        [{"start": 0, "end": float("inf"), "label": "verse"}],
+        [{"start": 0, "end": 1e-9, "label": "verse"}],
+        # Starts where the song ends.
+        [
+            {"start": 0, "end": 30, "label": "verse"},
+            {"start": 30.2, "end": 30.8, "label": "outro"},
+        ],
+        [object()],
+        "verse",
         [
             {"start": 0, "end": 20, "label": "verse"},
             {"start": 10, "end": 30, "label": "chorus"},
@@ -112,6 +150,11 @@ def test_the_chords_put_the_downbeats_back_on_the_bar():
     beats, late, segments = _song(phase=2)
     fixed = chords.bar_phase_from_chords(beats, late, 4, segments)
     assert fixed == _song(phase=0)[1]
+    # A meter or positions given as floats (a third party's rhythm) too.
+    floats = chords.bar_phase_from_chords(
+        beats, [float(p) for p in late], 4.0, segments
+    )
+    assert floats == fixed
 
 
 def test_the_bar_phase_stays_without_clear_evidence():
@@ -121,6 +164,7 @@ def test_the_bar_phase_stays_without_clear_evidence():
     assert chords.bar_phase_from_chords(beats, right, 4, segments[:3]) is None
     assert chords.bar_phase_from_chords(beats, right, 4, []) is None
     assert chords.bar_phase_from_chords(beats, right, None, segments) is None
+    assert chords.bar_phase_from_chords(beats, right, "four", segments) is None
     # A chord on every beat says nothing about where the bar starts.
     every_beat = [
         chords.Segment(t, t + 0.5, ["C:maj", "G:maj"][i % 2])

@@ -277,9 +277,9 @@ def pick_peaks(novelty: np.ndarray) -> list[int]:
 def group_sections(cues: dict[str, np.ndarray], cuts: list[int]) -> list[int]:
     """A group number per section (``cuts`` are bar indices), alike ones shared.
 
-    Two sections' likeness is their average bar similarity over the cues
-    that describe the music itself (chroma and timbre, not the vocals),
-    relative to each one's likeness to itself.
+    Two sections are alike when every bar of each has a close match in the
+    other (over the cues that describe the music itself: chroma and timbre,
+    not the vocals): a section that only half repeats another is not it.
     """
     from scipy.cluster.hierarchy import fcluster, linkage
     from scipy.spatial.distance import squareform
@@ -289,12 +289,14 @@ def group_sections(cues: dict[str, np.ndarray], cuts: list[int]) -> list[int]:
         return [0] * len(spans)
     music = [cues[name] for name in ("chroma", "timbre") if name in cues]
     similarity = sum(music) / len(music)
-    block = np.array(
-        [[similarity[a:b, c:d].mean() for c, d in spans] for a, b in spans]
-    )
-    own = np.sqrt(np.maximum(np.outer(np.diag(block), np.diag(block)), 1e-9))
-    likeness = np.clip(block / own, 0.0, 1.0)
-    distance = 1.0 - (likeness + likeness.T) / 2
+    count = len(spans)
+    likeness = np.ones((count, count))
+    for i, (a, b) in enumerate(spans):
+        for j, (c, d) in enumerate(spans):
+            if i != j:
+                block = similarity[a:b, c:d]
+                likeness[i, j] = min(block.max(axis=1).mean(), block.max(axis=0).mean())
+    distance = 1.0 - np.clip(likeness, 0.0, 1.0)
     np.fill_diagonal(distance, 0.0)
     tree = linkage(squareform(distance, checks=False), method="average")
     found = fcluster(tree, t=1.0 - SAME_GROUP, criterion="distance")

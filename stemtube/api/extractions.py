@@ -386,7 +386,9 @@ async def regenerate_structure(extraction_id: int):
         extraction, None, chords_wanted=False, lyrics_wanted=False
     )
     stored = await library.analyses(db(), download_id)
-    params["parts"] = ["structure"] + ([] if "rhythm" in stored else ["rhythm"])
+    # A beat grid from before the chords could fix its bars is found again.
+    rhythm = stored.get("rhythm", {}).get("data", {})
+    params["parts"] = ["structure"] + ([] if "bars_from" in rhythm else ["rhythm"])
     log.info("user %s asked for the sections of %d", caller().username, extraction_id)
     job = await _run_analysis(download_id, params)
     if job["status"] != jobs.COMPLETED:

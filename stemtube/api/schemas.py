@@ -364,11 +364,17 @@ class ChordsRegenerated(Done):
 class Structure(Answer):
     structure: list[SongSection]
     available: bool
+    analyser: str | None
+    version: str | None
+    source: str | None
+    reason: str | None = None
 
 
 class StructureRegenerated(Done):
     sections_count: int
     analyser: str
+    version: str | None
+    source: str | None
     structure: list[SongSection]
 
 

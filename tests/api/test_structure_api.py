@@ -129,5 +129,19 @@ async def test_a_broken_analyser_fails_its_job_and_keeps_the_sections(
         assert "overlapping" in failure["error"]
         async with alice.get(url) as answer:
             assert (await answer.json())["structure"] == before["structure"]
+
+        # A new song's analysis after its extraction still gives its beats
+        # and chords; it has no sections.
+        _, item = await upload(
+            alice, TEST_DATA / "songs" / "rock_e_major_fast" / "mixture.ogg"
+        )
+        body = {"video_id": item["video_id"], "model": "truth"}
+        async with alice.post("/api/extractions", json=body) as answer:
+            rock_id = (await answer.json())["extraction_id"]
+        await server.app.state.runner.wait_idle()
+        async with alice.get(f"/api/extractions/{rock_id}") as answer:
+            detail = await answer.json()
+        assert detail["chords_available"] is True and detail["beats"]
+        assert detail["structure_available"] is False and detail["structure"] == []
     finally:
         await server.stop()

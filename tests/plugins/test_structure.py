@@ -140,3 +140,19 @@ def test_an_instrumental_has_no_sung_sections(registry, tmp_path):
     # Not split: no crash, and sections that cover it.
     rows = _analyse(registry, song, None)["structure"]["data"]["sections"]
     _assert_covers(rows, duration)
+
+
+def test_stems_of_another_length_or_missing_are_fitted_or_skipped(registry, tmp_path):
+    mix = media.decode(POP / "mixture.ogg")
+    folder = _stems(
+        tmp_path / "stems", POP / "mixture.ogg", media.decode(POP / "vocals.ogg")
+    )
+    longer = np.pad(media.decode(folder / "vocals.wav"), ((0, 0), (0, 4410)))
+    media.write_wav(folder / "vocals.wav", longer, RATE, "FLOAT")
+    found = _analyse(registry, POP / "mixture.ogg", folder)
+    _assert_covers(found["structure"]["data"]["sections"], mix.shape[1] / RATE)
+
+    (folder / "vocals.wav").unlink()  # removed by hand from the data folder
+    found = _analyse(registry, POP / "mixture.ogg", folder)
+    assert found["structure"]["source"] == "stems:test"  # the other stem is used
+    _assert_covers(found["structure"]["data"]["sections"], mix.shape[1] / RATE)
