@@ -34,7 +34,9 @@ def _covers(rows: list[dict]) -> bool:
     return rows[0]["start"] == 0.0 and ends == starts
 
 
-async def test_sections_after_an_extraction_and_on_request(tmp_path, tiny_models):
+async def test_sections_after_an_extraction_on_request_and_broken(
+    tmp_path, tiny_models
+):
     server = await _server(tmp_path / "data", tiny_models, structure={"enabled": True})
     try:
         await server.add_user("alice")
@@ -75,6 +77,40 @@ async def test_sections_after_an_extraction_and_on_request(tmp_path, tiny_models
     finally:
         await server.stop()
 
+    # The same data folder, served with a third party's analyser that
+    # answers overlapping sections.
+    server = await _server(
+        tmp_path / "data",
+        tiny_models,
+        structure={"enabled": False},
+        broken={"module": "broken_structure"},
+    )
+    try:
+        alice = await server.login("alice")
+        async with alice.post(f"{url}/regenerate") as answer:
+            assert answer.status == 500
+            failure = await answer.json()
+        assert failure["code"] == "BAD_ANALYSER_RESULT"
+        assert "overlapping" in failure["error"]
+        async with alice.get(url) as answer:
+            assert (await answer.json())["structure"] == rows
+
+        # A new song's analysis after its extraction still gives its beats
+        # and chords; it has no sections.
+        _, item = await upload(
+            alice, TEST_DATA / "songs" / "rock_e_major_fast" / "mixture.ogg"
+        )
+        body = {"video_id": item["video_id"], "model": "truth"}
+        async with alice.post("/api/extractions", json=body) as answer:
+            rock_id = (await answer.json())["extraction_id"]
+        await server.app.state.runner.wait_idle()
+        async with alice.get(f"/api/extractions/{rock_id}") as answer:
+            detail = await answer.json()
+        assert detail["chords_available"] is True and detail["beats"]
+        assert detail["structure_available"] is False and detail["structure"] == []
+    finally:
+        await server.stop()
+
 
 async def test_sections_can_be_turned_off_and_missing(tmp_path, tiny_models):
     server = await _server(tmp_path / "data", tiny_models)  # no structure plugin
@@ -92,56 +128,5 @@ async def test_sections_can_be_turned_off_and_missing(tmp_path, tiny_models):
         async with alice.post(f"{url}/regenerate") as answer:
             assert answer.status == 503
             assert (await answer.json())["code"] == "STRUCTURE_UNAVAILABLE"
-    finally:
-        await server.stop()
-
-
-async def test_a_broken_analyser_fails_its_job_and_keeps_the_sections(
-    tmp_path, tiny_models
-):
-    data_dir = tmp_path / "data"
-    server = await _server(data_dir, tiny_models, structure={"enabled": True})
-    try:
-        await server.add_user("alice")
-        alice = await server.login("alice")
-        extraction_id = await _extract(server, alice)
-        url = f"/api/extractions/{extraction_id}/structure"
-        async with alice.get(url) as answer:
-            before = await answer.json()
-        assert before["available"] is True
-    finally:
-        await server.stop()
-
-    # The same data folder, served with a third party's analyser that
-    # answers overlapping sections.
-    server = await _server(
-        data_dir,
-        tiny_models,
-        structure={"enabled": False},
-        broken={"module": "broken_structure"},
-    )
-    try:
-        alice = await server.login("alice")
-        async with alice.post(f"{url}/regenerate") as answer:
-            assert answer.status == 500
-            failure = await answer.json()
-        assert failure["code"] == "BAD_ANALYSER_RESULT"
-        assert "overlapping" in failure["error"]
-        async with alice.get(url) as answer:
-            assert (await answer.json())["structure"] == before["structure"]
-
-        # A new song's analysis after its extraction still gives its beats
-        # and chords; it has no sections.
-        _, item = await upload(
-            alice, TEST_DATA / "songs" / "rock_e_major_fast" / "mixture.ogg"
-        )
-        body = {"video_id": item["video_id"], "model": "truth"}
-        async with alice.post("/api/extractions", json=body) as answer:
-            rock_id = (await answer.json())["extraction_id"]
-        await server.app.state.runner.wait_idle()
-        async with alice.get(f"/api/extractions/{rock_id}") as answer:
-            detail = await answer.json()
-        assert detail["chords_available"] is True and detail["beats"]
-        assert detail["structure_available"] is False and detail["structure"] == []
     finally:
         await server.stop()
