@@ -82,6 +82,10 @@ class LiveServer:
         config.bind = [f"127.0.0.1:{self.port}"]
         config.graceful_timeout = 2
         config.accesslog = None
+        # Hypercorn closes a connection idle for 5 s; a client that sends its
+        # next request on it at that moment is disconnected (a race a loaded
+        # CI machine loses now and then while a test waits for its jobs).
+        config.keep_alive_timeout = 300
         self._task = asyncio.create_task(
             serve(self.app, config, shutdown_trigger=self._stop.wait)
         )
