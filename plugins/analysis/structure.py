@@ -78,17 +78,21 @@ class LibrosaStructure:
     ) -> dict:
         duration = audio.shape[-1] / sample_rate
         stems = context.get("stems") or {}
-        vocals = stems.get("vocals")
         rhythm = context.get("rhythm") or {}
         edges = sections.bar_grid(rhythm.get("downbeats") or [], duration)
         bars = len(edges)
         loud = float(np.abs(audio).max(initial=0.0)) >= 1e-4
+        mix = _at_feature_rate(audio, sample_rate)
+        voice = voiced = None
+        if stems.get("vocals") is not None:
+            voice = _at_feature_rate(stems["vocals"], sample_rate)
+            voiced = _voiced_frames(mix, voice)
         if duration < SHORTEST_SONG_SECONDS or bars < 2 * KERNEL_BARS or not loud:
             spans = [(0.0, duration)]
             groups = [0]
         else:
             progress(10, "Listening to the song's bars")
-            cues = _cues(audio, sample_rate, stems, edges)
+            cues = _cues(mix, voice, voiced, stems, sample_rate, edges)
             progress(60, "Looking for where sections change")
             novelty = sum(
                 WEIGHTS[name] * checkerboard_novelty(matrix, KERNEL_BARS)
@@ -101,8 +105,8 @@ class LibrosaStructure:
         shares = None
         if not loud:
             shares = [0.0]  # silence: nothing is sung
-        elif vocals is not None:
-            shares = _sung_shares(audio, vocals, sample_rate, spans)
+        elif voiced is not None:
+            shares = _sung_shares(voiced, spans)
         labels = sections.name_sections(groups, shares)
         progress(100, "Sections found")
         return {
@@ -144,24 +148,36 @@ def _cosine(vectors: np.ndarray, power: float = 1.0) -> np.ndarray:
     return np.maximum(unit.T @ unit, 0.0) ** power
 
 
+def _at_feature_rate(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    import librosa
+
+    audio = np.asarray(audio, dtype=np.float32)
+    return librosa.resample(audio, orig_sr=sample_rate, target_sr=FEATURE_RATE)
+
+
 def _cues(
-    audio: np.ndarray, sample_rate: int, stems: dict, edges: np.ndarray
+    mix: np.ndarray,
+    voice: np.ndarray | None,
+    voiced: np.ndarray | None,
+    stems: dict,
+    sample_rate: int,
+    edges: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """The cues' bar self-similarity matrices, each ``bars x bars`` in 0..1."""
+    """The cues' bar self-similarity matrices, each ``bars x bars`` in 0..1.
+
+    ``mix`` and ``voice`` (the vocals stem) are at ``FEATURE_RATE``;
+    ``voiced`` is ``_voiced_frames`` of them.
+    """
     import librosa
 
     bars = len(edges)
-    mix = librosa.resample(audio, orig_sr=sample_rate, target_sr=FEATURE_RATE)
     harmonic_names = [n for n in stems if n not in ("vocals", "drums")]
-    if harmonic_names and "vocals" in stems:
-        harmonic = sum(np.asarray(stems[n]) for n in harmonic_names)
-        harmonic = librosa.resample(
-            harmonic, orig_sr=sample_rate, target_sr=FEATURE_RATE
+    if harmonic_names and voice is not None:
+        harmonic = _at_feature_rate(
+            sum(np.asarray(stems[n]) for n in harmonic_names), sample_rate
         )
-    elif "vocals" in stems:
-        harmonic = mix - librosa.resample(
-            np.asarray(stems["vocals"]), orig_sr=sample_rate, target_sr=FEATURE_RATE
-        )
+    elif voice is not None:
+        harmonic = mix[: len(voice)] - voice[: len(mix)]
     else:
         harmonic = mix
     chroma = librosa.feature.chroma_cqt(y=harmonic, sr=FEATURE_RATE, hop_length=HOP)
@@ -180,8 +196,7 @@ def _cues(
     )
     cues["timbre"] = _cosine(timbre)
 
-    if "vocals" in stems:
-        voiced = _voiced_frames(mix, stems["vocals"], sample_rate)
+    if voiced is not None:
         sung = _per_bar(voiced[None, :frames], index, bars, np.mean)[0].mean(axis=0)
         # Each bar with the one before: sung lines often leave every other
         # bar free, and a section's last bar is often one of those.
@@ -190,34 +205,23 @@ def _cues(
     return cues
 
 
-def _voiced_frames(
-    mix_at_feature_rate: np.ndarray, vocals: np.ndarray, sample_rate: int
-) -> np.ndarray:
-    """1.0 for each frame where the vocals stem sounds above bleed, else 0.0."""
+def _voiced_frames(mix: np.ndarray, voice: np.ndarray) -> np.ndarray:
+    """1.0 for each frame where the vocals stem sounds above bleed, else 0.0.
+
+    Both are at ``FEATURE_RATE``.
+    """
     import librosa
 
-    voice = librosa.resample(
-        np.asarray(vocals, dtype=np.float32),
-        orig_sr=sample_rate,
-        target_sr=FEATURE_RATE,
-    )
-    length = min(len(voice), len(mix_at_feature_rate))
+    length = min(len(voice), len(mix))
     voice_rms = librosa.feature.rms(y=voice[:length], hop_length=HOP)[0]
-    mix_rms = librosa.feature.rms(y=mix_at_feature_rate[:length], hop_length=HOP)[0]
+    mix_rms = librosa.feature.rms(y=mix[:length], hop_length=HOP)[0]
     return ((voice_rms > VOCALS_RATIO * mix_rms) & (voice_rms > 1e-4)).astype(float)
 
 
-def _sung_shares(
-    audio: np.ndarray,
-    vocals: np.ndarray,
-    sample_rate: int,
-    spans: list[tuple[float, float]],
-) -> list[float]:
+def _sung_shares(voiced: np.ndarray, spans: list[tuple[float, float]]) -> list[float]:
     """Each span's share of frames in which the vocals stem sounds."""
     import librosa
 
-    mix = librosa.resample(audio, orig_sr=sample_rate, target_sr=FEATURE_RATE)
-    voiced = _voiced_frames(mix, vocals, sample_rate)
     shares = []
     for start, end in spans:
         low, high = librosa.time_to_frames(

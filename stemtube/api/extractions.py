@@ -371,8 +371,9 @@ async def get_structure(extraction_id: int):
 async def regenerate_structure(extraction_id: int):
     """Find the sections again, as a job (waits like chords/regenerate).
 
-    The beat grid is found first when the song has none; the previous
-    sections stay if the run fails.
+    The beat grid is found again first when the song has none, or one from
+    before the chords could move its bars; the previous sections stay if
+    the run fails.
     """
     extraction = await visible_extraction(extraction_id)
     if state().registry.analyser_for("structure") is None:
