@@ -50,6 +50,8 @@ class AppState:
     #: Held while deciding whether a request queues an extraction, so that
     #: simultaneous requests for the same extraction queue one job.
     queue_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: Waveform peaks are computed for one song at a time.
+    peaks_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     #: What admins changed from the browser over the settings file
     #: (``stemtube.server_config``), loaded at start.
     runtime: dict[str, Any] = field(default_factory=dict)

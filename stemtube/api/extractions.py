@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 
 from quart import Blueprint, Response
 from quart_schema import validate_querystring
 
-from stemtube import analysis, jobs, library, lyrics
+from stemtube import analysis, jobs, library, lyrics, peaks
 from stemtube.api import schemas
 from stemtube.api.common import (
     ApiError,
@@ -407,4 +409,33 @@ async def regenerate_structure(extraction_id: int):
         "version": view["version"],
         "source": view["source"],
         "structure": view["structure"],
+    }
+
+
+@bp.get("/api/extractions/<int:extraction_id>/peaks")
+@validate_querystring(schemas.PeaksQuery)
+@schemas.answers(schemas.Peaks)
+async def stem_peaks(extraction_id: int, query_args: schemas.PeaksQuery):
+    """Each stem's waveform as ``points`` (min, max) pairs, for drawing.
+
+    Computed from the WAV files on the first request and kept next to them.
+    """
+    extraction = await visible_extraction(extraction_id)
+    if extraction["status"] != library.COMPLETED:
+        raise ApiError(409, "EXTRACTION_NOT_READY", "The stems are not ready yet.")
+    folder = library.stems_dir(
+        state().settings.data_dir, extraction["download_id"], extraction_id
+    )
+    stems = json.loads(extraction["stems"] or "[]")
+    async with state().peaks_lock:
+        found = await asyncio.to_thread(peaks.song_peaks, folder, stems)
+    if not found["peaks"]:
+        raise ApiError(404, "STEM_NOT_FOUND", "The stem files are missing.")
+    return {
+        "duration": found["duration"],
+        "points": query_args.points,
+        "peaks": {
+            stem: peaks.pooled(values, query_args.points)
+            for stem, values in found["peaks"].items()
+        },
     }

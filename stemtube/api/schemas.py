@@ -195,6 +195,10 @@ class LrcQuery(Query):
     enhanced: bool = coded("INVALID_FLAG", False)
 
 
+class PeaksQuery(Query):
+    points: int = coded("INVALID_POINTS", 1000, ge=16, le=4000)
+
+
 class ModelChoice(Body):
     model: str | None = coded("INVALID_MODEL", None)
 
@@ -376,6 +380,12 @@ class StructureRegenerated(Done):
     version: str | None
     source: str | None
     structure: list[SongSection]
+
+
+class Peaks(Answer):
+    duration: Number
+    points: int
+    peaks: dict[str, list[list[Number]]]
 
 
 class Word(Answer):
@@ -565,28 +575,14 @@ class LogView(Answer):
     lines_shown: int
 
 
-#: Models by name, for :func:`invalid_body` (pydantic names the model).
-_MODELS: dict[str, type[BaseModel]] = {
-    model.__name__: model
-    for model in (
-        Login,
-        DownloadRequest,
-        ExtractionRequest,
-        ChordsRequest,
-        VideoIds,
-        NewUser,
-        UserChange,
-        PasswordReset,
-        UserRef,
-        ConfigChange,
-        BrowserLogging,
-        BrowserEvent,
-        PathRef,
-        PathQuery,
-        ModelChoice,
-        LyricsOffset,
-        LrcQuery,
-        SearchQuery,
-        LogLines,
-    )
-}
+def _request_models(*bases: type[BaseModel]) -> dict[str, type[BaseModel]]:
+    found: dict[str, type[BaseModel]] = {}
+    for base in bases:
+        for model in base.__subclasses__():
+            found[model.__name__] = model
+            found.update(_request_models(model))
+    return found
+
+
+#: Request models by name, for :func:`invalid_body` (pydantic names the model).
+_MODELS = _request_models(Body, Query)

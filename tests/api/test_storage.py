@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import zipfile
 from urllib.parse import quote
@@ -177,3 +178,44 @@ async def test_open_folder_needs_a_desktop_on_the_server(alice, song, monkeypatc
         headers={"X-Forwarded-For": "203.0.113.9"},
     ) as answer:
         assert "server itself" in (await answer.json())["error"]
+
+
+async def test_stem_peaks_draw_each_stems_waveform(live_server, alice, bob, song):
+    import numpy as np
+    import soundfile
+
+    _, extraction_id, _, stems = song
+    url = f"/api/extractions/{extraction_id}/peaks"
+    async with alice.get(url, params={"points": 64}) as answer:
+        assert answer.status == 200, await answer.text()
+        found = await answer.json()
+    assert sorted(found["peaks"]) == sorted(stems) and found["points"] == 64
+    for name, relative in stems.items():
+        audio, rate = soundfile.read(
+            live_server.settings.data_dir / relative, dtype="float32", always_2d=True
+        )
+        assert found["duration"] == pytest.approx(len(audio) / rate, abs=1e-3)
+        mono = audio.mean(axis=1)
+        # 4000 equal slices are kept, then pooled into 64 equal groups.
+        cuts = np.linspace(0, len(mono), 4001).astype(int)
+        slices = [mono[a:b] for a, b in itertools.pairwise(cuts)]
+        groups = np.linspace(0, 4000, 65).astype(int)
+        expected = [
+            [
+                min(0.0, *(float(part.min()) for part in slices[a:b] if len(part))),
+                max(0.0, *(float(part.max()) for part in slices[a:b] if len(part))),
+            ]
+            for a, b in itertools.pairwise(groups)
+        ]
+        assert np.allclose(found["peaks"][name], expected, atol=2e-4), name
+    folder = (live_server.settings.data_dir / stems["vocals"]).parent
+    assert (folder / "peaks.json").is_file()  # kept for the next player
+
+    for points in ("15", "4001", "many"):
+        async with alice.get(url, params={"points": points}) as answer:
+            assert answer.status == 400
+            assert (await answer.json())["code"] == "INVALID_POINTS"
+    async with bob.get(url) as answer:
+        assert answer.status == 404
+    async with live_server.session().get(url) as answer:
+        assert answer.status == 401
