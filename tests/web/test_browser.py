@@ -235,3 +235,63 @@ async def test_the_mobile_page_and_the_settings_panel_load(live_server, page):
     assert await page.locator(".site-header").count() == 0
     await wait_for(page, "document.querySelectorAll('#users-rows tr').length === 1")
     assert page.errors == []
+
+
+async def test_the_mixer_shows_waveforms_and_a_timeline_that_seeks(
+    tmp_path, tiny_models, page
+):
+    from support import LiveServer, make_settings
+
+    plugins = {"truth": {"module": "truth_separator"}, "structure": {"enabled": True}}
+    server = LiveServer(make_settings(tmp_path / "data", tiny_models, plugins=plugins))
+    await server.start()
+    try:
+        await server.add_user("alice")
+        alice = await server.login("alice")
+        pop = TEST_DATA / "songs" / "pop_c_major" / "mixture.ogg"
+        _, item = await upload(alice, pop)
+        body = {"video_id": item["video_id"], "model": "truth"}
+        async with alice.post("/api/extractions", json=body) as answer:
+            assert answer.status == 200
+        await server.app.state.runner.wait_idle()
+
+        await _log_in(page, server, "alice")
+        await page.goto(f"{server.url}/mixer?download_id={item['global_download_id']}")
+        await wait_for(page, "!document.querySelector('#play-button').disabled")
+        await page.wait_for_selector("#timeline:not([hidden])")
+        sections = page.locator(".sections-span")
+        labels = [await s.get_attribute("data-label") for s in await sections.all()]
+        assert labels == ["intro", "verse", "chorus", "outro"]
+        assert await page.locator(".chords-span").count() >= 8
+
+        # Each stem's waveform is drawn from the server's peaks: not blank.
+        await wait_for(
+            page,
+            "[...document.querySelectorAll('canvas.waveform')]"
+            ".every((c) => c.dataset.drawn === 'true')",
+        )
+        inked = await page.evaluate(
+            """() => [...document.querySelectorAll('canvas.waveform')].map((c) => {
+                const data = c.getContext('2d')
+                    .getImageData(0, 0, c.width, c.height).data;
+                let inked = 0;
+                for (let i = 3; i < data.length; i += 4) inked += data[i] > 0;
+                return inked / (data.length / 4);
+            })"""
+        )
+        assert len(inked) == 2 and all(0.05 < share < 0.95 for share in inked), inked
+
+        # Clicking the chorus goes there; so does clicking a waveform.
+        await sections.nth(2).click()
+        assert (await page.text_content("#position")).startswith("0:24 /")
+        await wait_for(
+            page,
+            "document.querySelector('.sections-span.current')?.dataset.label"
+            " === 'chorus'",
+        )
+        box = await page.locator("canvas.waveform").first.bounding_box()
+        await page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + 10)
+        assert (await page.text_content("#position")).startswith("0:36 /")
+        assert page.errors == []
+    finally:
+        await server.stop()

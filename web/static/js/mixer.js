@@ -1,12 +1,14 @@
 // Mixer view: without a download, a list of songs whose stems are ready;
-// with one, its stems loaded into a StemPlayer with per-stem volume and
-// mute, a play/pause button and a seek slider.
+// with one, its stems loaded into a StemPlayer with per-stem volume, mute
+// and waveform, a play/pause button, a seek slider, and the song's sections
+// and chords on a timeline (click one to go there).
 
 import { getJson, mixerUrl } from "./api.js";
 import { el, readPageData, showMessage } from "./dom.js";
 import { formatDuration } from "./format.js";
 import { loadStem } from "./stem-loader.js";
 import { StemPlayer } from "./stem-player.js";
+import { Timeline, drawWaveform } from "./timeline.js";
 
 const { download_id: downloadId } = readPageData();
 
@@ -20,6 +22,7 @@ const playButton = document.getElementById("play-button");
 const positionDisplay = document.getElementById("position");
 const seekSlider = document.getElementById("seek");
 const stemList = document.getElementById("stems");
+const timeline = new Timeline(document.getElementById("timeline"), { onSeek: seekTo });
 
 let context = null;
 let player = null;
@@ -154,6 +157,7 @@ async function openExtraction(extractionId) {
   const names = extraction.stems ?? Object.keys(urls);
   const rows = names.map((name) => new StemRow(name));
   stemList.replaceChildren(...rows.map((row) => row.element));
+  drawWaveforms(extractionId, rows, generation);
 
   context ??= new AudioContext();
   const results = await Promise.allSettled(
@@ -184,6 +188,40 @@ async function openExtraction(extractionId) {
   seekSlider.max = String(player.duration);
   seekSlider.disabled = false;
   playButton.disabled = false;
+  timeline.show({
+    duration: player.duration,
+    sections: extraction.structure ?? [],
+    chords: extraction.chords ?? [],
+  });
+  updatePosition();
+}
+
+/** Draws each stem's waveform from the peaks the server computed. */
+async function drawWaveforms(extractionId, rows, generation) {
+  const points = Math.max(16, Math.min(4000, Math.round(stemList.clientWidth || 1000)));
+  let found;
+  try {
+    const id = encodeURIComponent(extractionId);
+    found = await getJson(`/api/extractions/${id}/peaks?points=${points}`);
+  } catch {
+    return; // the waveforms are a help, not a need: the stems still play
+  }
+  if (generation !== loadGeneration) {
+    return;
+  }
+  for (const row of rows) {
+    const pairs = found.peaks?.[row.name];
+    if (pairs) {
+      drawWaveform(row.wave, pairs, found.duration, seekTo);
+    }
+  }
+}
+
+function seekTo(seconds) {
+  if (!player) {
+    return;
+  }
+  player.seek(seconds);
   updatePosition();
 }
 
@@ -202,6 +240,7 @@ function closePlayer() {
   seekSlider.value = "0";
   positionDisplay.textContent = "0:00 / 0:00";
   stemList.replaceChildren();
+  timeline.show({ duration: 0 });
 }
 
 // One stem: loading progress, then volume and mute.
@@ -230,6 +269,10 @@ class StemRow {
       },
     });
     this.volumeLabel = el("output", { className: "volume-label", text: "100 %" });
+    this.wave = el("canvas", {
+      className: "waveform",
+      attrs: { "aria-label": `${name} waveform: click to go there`, role: "img" },
+    });
 
     this.element = el("li", { className: "stem" }, [
       el("span", { className: "stem-name", text: name }),
@@ -239,6 +282,7 @@ class StemRow {
         this.volume,
         this.volumeLabel,
       ]),
+      this.wave,
     ]);
   }
 
@@ -329,6 +373,7 @@ function updatePosition() {
   if (!dragging) {
     seekSlider.value = String(position);
   }
+  timeline.update(position);
   const text = `${formatDuration(position)} / ${formatDuration(player.duration)}`;
   if (positionDisplay.textContent !== text) {
     positionDisplay.textContent = text;
