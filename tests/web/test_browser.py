@@ -292,6 +292,31 @@ async def test_the_mixer_shows_waveforms_and_a_timeline_that_seeks(
         box = await page.locator("canvas.waveform").first.bounding_box()
         await page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + 10)
         assert (await page.text_content("#position")).startswith("0:36 /")
+
+        # In the intro only the band plays: soloing the vocals, or muting
+        # the rest, silences the output; the meter reads the mix heard.
+        async def level() -> float:
+            await page.wait_for_timeout(400)
+            return float(await page.get_attribute("#output-level", "data-rms"))
+
+        await sections.nth(0).click()
+        await page.click("#play-button")
+        assert await level() > 0.005
+        vocals = page.locator("#stems li", has_text="vocals")
+        other = page.locator("#stems li", has_text="other")
+        await vocals.locator("button", has_text="Solo").click()
+        assert await level() < 0.001
+        await vocals.locator("button", has_text="Solo").click()
+        assert await level() > 0.005
+        await other.locator("button", has_text="Mute").click()
+        assert await level() < 0.001
+        await other.locator("button", has_text="Mute").click()
+        await other.locator("input.pan").fill("-100")
+        assert await other.locator(".pan-label").inner_text() == "L 100"
+        assert await level() > 0.005
+        await page.click("#play-button")
+        position = await page.text_content("#position")
+        assert position.startswith(("0:01", "0:02", "0:03")), position
         assert page.errors == []
     finally:
         await server.stop()

@@ -21,6 +21,7 @@ const modelSelect = document.getElementById("model-select");
 const playButton = document.getElementById("play-button");
 const positionDisplay = document.getElementById("position");
 const seekSlider = document.getElementById("seek");
+const outputLevel = document.getElementById("output-level");
 const stemList = document.getElementById("stems");
 const timeline = new Timeline(document.getElementById("timeline"), { onSeek: seekTo });
 
@@ -269,6 +270,23 @@ class StemRow {
       },
     });
     this.volumeLabel = el("output", { className: "volume-label", text: "100 %" });
+    this.solo = el("button", {
+      className: "secondary",
+      text: "Solo",
+      attrs: { type: "button", "aria-pressed": "false", disabled: true },
+    });
+    this.pan = el("input", {
+      className: "pan",
+      attrs: {
+        type: "range",
+        min: -100,
+        max: 100,
+        value: 0,
+        "aria-label": `${name} pan`,
+        disabled: true,
+      },
+    });
+    this.panLabel = el("output", { className: "pan-label", text: "C" });
     this.wave = el("canvas", {
       className: "waveform",
       attrs: { "aria-label": `${name} waveform: click to go there`, role: "img" },
@@ -279,8 +297,11 @@ class StemRow {
       el("div", { className: "stem-load" }, [this.progress, this.state]),
       el("div", { className: "stem-controls" }, [
         this.mute,
+        this.solo,
         this.volume,
         this.volumeLabel,
+        this.pan,
+        this.panLabel,
       ]),
       this.wave,
     ]);
@@ -321,12 +342,25 @@ class StemRow {
     this.state.textContent = "";
     this.element.classList.add("ready");
     this.mute.disabled = false;
+    this.solo.disabled = false;
     this.volume.disabled = false;
+    this.pan.disabled = false;
 
     this.mute.addEventListener("click", () => {
       const muted = this.mute.getAttribute("aria-pressed") !== "true";
       this.mute.setAttribute("aria-pressed", String(muted));
       stemPlayer.setMuted(this.name, muted);
+    });
+    this.solo.addEventListener("click", () => {
+      const soloed = this.solo.getAttribute("aria-pressed") !== "true";
+      this.solo.setAttribute("aria-pressed", String(soloed));
+      stemPlayer.setSoloed(this.name, soloed);
+    });
+    this.pan.addEventListener("input", () => {
+      const pan = Number(this.pan.value);
+      const side = pan < 0 ? "L" : "R";
+      this.panLabel.textContent = pan === 0 ? "C" : `${side} ${Math.abs(pan)}`;
+      stemPlayer.setPan(this.name, pan / 100);
     });
     this.volume.addEventListener("input", () => {
       const percent = Number(this.volume.value);
@@ -362,6 +396,9 @@ function showStopped() {
 
 function tick() {
   updatePosition();
+  const level = player?.playing ? player.level() : 0;
+  outputLevel.value = Math.min(1, level * 4);
+  outputLevel.dataset.rms = level.toFixed(5);
   frame = player?.playing ? requestAnimationFrame(tick) : null;
 }
 

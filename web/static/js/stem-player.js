@@ -15,6 +15,11 @@ export class StemPlayer {
     this.onEnded = onEnded;
     this.output = context.createGain();
     this.output.connect(context.destination);
+    // Listens to what is heard, for the level meter.
+    this.meter = context.createAnalyser();
+    this.meter.fftSize = 2048;
+    this.output.connect(this.meter);
+    this.samples = new Float32Array(this.meter.fftSize);
     this.stems = new Map();
     this.sources = [];
     this.playing = false;
@@ -28,11 +33,20 @@ export class StemPlayer {
     this.resuming = false;
   }
 
-  /** Adds a decoded stem, routed through its own gain node. */
+  /** Adds a decoded stem, routed through its own gain and stereo panner. */
   addStem(name, buffer) {
     const gain = this.context.createGain();
-    gain.connect(this.output);
-    this.stems.set(name, { buffer, gain, volume: 1, muted: false });
+    const panner = this.context.createStereoPanner();
+    gain.connect(panner);
+    panner.connect(this.output);
+    this.stems.set(name, {
+      buffer,
+      gain,
+      panner,
+      volume: 1,
+      muted: false,
+      soloed: false,
+    });
   }
 
   /** Length of the longest stem, in seconds. */
@@ -110,18 +124,51 @@ export class StemPlayer {
     }
   }
 
+  /** While any stem is soloed, only soloed stems are heard. */
+  setSoloed(name, soloed) {
+    const stem = this.stems.get(name);
+    if (stem) {
+      stem.soloed = soloed;
+      for (const each of this.stems.values()) {
+        this.applyGain(each);
+      }
+    }
+  }
+
+  /** Places a stem from -1 (left) through 0 (centre) to 1 (right). */
+  setPan(name, pan) {
+    const stem = this.stems.get(name);
+    if (stem) {
+      const value = Math.max(-1, Math.min(1, pan));
+      stem.panner.pan.setTargetAtTime(value, this.context.currentTime, VOLUME_RAMP_S);
+    }
+  }
+
+  /** The loudness of what is heard now, as an RMS amplitude (0 to about 1). */
+  level() {
+    this.meter.getFloatTimeDomainData(this.samples);
+    let sum = 0;
+    for (const sample of this.samples) {
+      sum += sample * sample;
+    }
+    return Math.sqrt(sum / this.samples.length);
+  }
+
   /** Stops playback and disconnects every node; the player is then unusable. */
   dispose() {
     this.stopSources();
     for (const stem of this.stems.values()) {
       stem.gain.disconnect();
+      stem.panner.disconnect();
     }
     this.output.disconnect();
     this.stems.clear();
   }
 
   applyGain(stem) {
-    const value = stem.muted ? 0 : stem.volume;
+    const soloing = [...this.stems.values()].some((each) => each.soloed);
+    const heard = !stem.muted && (!soloing || stem.soloed);
+    const value = heard ? stem.volume : 0;
     stem.gain.gain.setTargetAtTime(value, this.context.currentTime, VOLUME_RAMP_S);
   }
 
