@@ -317,6 +317,25 @@ async def test_the_mixer_shows_waveforms_and_a_timeline_that_seeks(
         await page.click("#play-button")
         position = await page.text_content("#position")
         assert position.startswith(("0:01", "0:02", "0:03")), position
+
+        # An A-B loop from 0:08 to 0:09.5, its ends snapped to the beats
+        # (every 0.5 s): playing 3 s from A stays inside it.
+        await page.locator("#seek").fill("8.1")
+        await page.click("#loop-a")
+        await page.locator("#seek").fill("9.4")
+        await page.click("#loop-b")
+        await page.click("#loop-toggle")
+        assert await page.inner_text("#loop-span") == "Looping 0:08–0:09"
+        await page.click("#play-button")
+        seen = set()
+        for _ in range(15):
+            await page.wait_for_timeout(200)
+            seen.add((await page.text_content("#position")).split(" /")[0])
+        assert seen <= {"0:08", "0:09"} and len(seen) == 2, seen
+        await page.click("#play-button")
+        # Going elsewhere ends the loop.
+        await sections.nth(2).click()
+        assert await page.get_attribute("#loop-toggle", "aria-pressed") == "false"
         assert page.errors == []
     finally:
         await server.stop()

@@ -22,6 +22,10 @@ const playButton = document.getElementById("play-button");
 const positionDisplay = document.getElementById("position");
 const seekSlider = document.getElementById("seek");
 const outputLevel = document.getElementById("output-level");
+const loopA = document.getElementById("loop-a");
+const loopB = document.getElementById("loop-b");
+const loopToggle = document.getElementById("loop-toggle");
+const loopSpan = document.getElementById("loop-span");
 const stemList = document.getElementById("stems");
 const timeline = new Timeline(document.getElementById("timeline"), { onSeek: seekTo });
 
@@ -32,6 +36,11 @@ let loadGeneration = 0;
 let loadAbort = null;
 let frame = null;
 let dragging = false;
+// The song's beat times, for loops that snap to the beat.
+let beats = [];
+// The loop's ends as set with A and B, whether or not it is on.
+let loopStart = null;
+let loopEnd = null;
 
 // The song picker.
 
@@ -171,7 +180,8 @@ async function openExtraction(extractionId) {
     return;
   }
 
-  player = new StemPlayer(context, { onEnded: showStopped });
+  player = new StemPlayer(context, { onEnded: showStopped, onLoopEnded: showLoop });
+  beats = extraction.beats ?? [];
   rows.forEach((row, index) => {
     if (results[index].status === "fulfilled") {
       player.addStem(row.name, results[index].value);
@@ -189,6 +199,8 @@ async function openExtraction(extractionId) {
   seekSlider.max = String(player.duration);
   seekSlider.disabled = false;
   playButton.disabled = false;
+  loopA.disabled = false;
+  loopB.disabled = false;
   timeline.show({
     duration: player.duration,
     sections: extraction.structure ?? [],
@@ -240,6 +252,11 @@ function closePlayer() {
   seekSlider.disabled = true;
   seekSlider.value = "0";
   positionDisplay.textContent = "0:00 / 0:00";
+  loopStart = loopEnd = null;
+  for (const button of [loopA, loopB, loopToggle]) {
+    button.disabled = true;
+  }
+  showLoop();
   stemList.replaceChildren();
   timeline.show({ duration: 0 });
 }
@@ -416,6 +433,63 @@ function updatePosition() {
     positionDisplay.textContent = text;
   }
 }
+
+// The A-B loop: its ends snap to the nearest beat.
+
+/** The beat nearest `seconds` when one is within half a beat, else `seconds`. */
+function snapToBeat(seconds) {
+  let best = null;
+  for (const beat of beats) {
+    if (best === null || Math.abs(beat - seconds) < Math.abs(best - seconds)) {
+      best = beat;
+    }
+  }
+  const count = beats.length;
+  const spacing = count > 1 ? (beats[count - 1] - beats[0]) / (count - 1) : 0;
+  return best !== null && Math.abs(best - seconds) <= spacing / 2 ? best : seconds;
+}
+
+function setLoopEnd(which) {
+  if (!player) {
+    return;
+  }
+  const at = snapToBeat(player.position);
+  if (which === "a") {
+    loopStart = at;
+  } else {
+    loopEnd = at;
+  }
+  if (loopStart !== null && loopEnd !== null && loopEnd <= loopStart) {
+    [loopStart, loopEnd] = which === "a" ? [at, null] : [null, at];
+  }
+  loopToggle.disabled = loopStart === null || loopEnd === null;
+  if (player.loop) {
+    applyLoop(true);
+  }
+  showLoop();
+}
+
+function applyLoop(on) {
+  if (on && loopStart !== null && loopEnd !== null) {
+    player.setLoop(loopStart, loopEnd);
+  } else {
+    player?.setLoop(null, null);
+  }
+  showLoop();
+  updatePosition();
+}
+
+function showLoop() {
+  const on = Boolean(player?.loop);
+  loopToggle.setAttribute("aria-pressed", String(on));
+  const ends = [loopStart, loopEnd].map((t) => (t === null ? "…" : formatDuration(t)));
+  const span = loopStart === null && loopEnd === null ? "No loop" : ends.join("–");
+  loopSpan.textContent = on ? `Looping ${span}` : span;
+}
+
+loopA.addEventListener("click", () => setLoopEnd("a"));
+loopB.addEventListener("click", () => setLoopEnd("b"));
+loopToggle.addEventListener("click", () => applyLoop(!player?.loop));
 
 playButton.addEventListener("click", togglePlay);
 seekSlider.addEventListener("input", () => {

@@ -9,10 +9,14 @@ const START_LEAD_S = 0.1;
 const VOLUME_RAMP_S = 0.01;
 
 export class StemPlayer {
-  /** `onEnded()` is called when playback reaches the end of the song. */
-  constructor(context, { onEnded = () => {} } = {}) {
+  /**
+   * `onEnded()` is called when playback reaches the end of the song,
+   * `onLoopEnded()` when a seek outside the A-B loop ends it.
+   */
+  constructor(context, { onEnded = () => {}, onLoopEnded = () => {} } = {}) {
     this.context = context;
     this.onEnded = onEnded;
+    this.onLoopEnded = onLoopEnded;
     this.output = context.createGain();
     this.output.connect(context.destination);
     // Listens to what is heard, for the level meter.
@@ -31,6 +35,9 @@ export class StemPlayer {
     // Counts play/stop cycles, so a stopped source's "ended" is ignored.
     this.generation = 0;
     this.resuming = false;
+    // The A-B loop, {start, end} in seconds, played sample-accurately by the
+    // sources themselves; null when off.
+    this.loop = null;
   }
 
   /** Adds a decoded stem, routed through its own gain and stereo panner. */
@@ -64,7 +71,30 @@ export class StemPlayer {
       return this.pausedAt;
     }
     const elapsed = Math.max(0, this.context.currentTime - this.startTime);
-    return Math.min(this.duration, this.startOffset + elapsed);
+    const reached = this.startOffset + elapsed;
+    if (this.loop && reached >= this.loop.end) {
+      const length = this.loop.end - this.loop.start;
+      return this.loop.start + ((reached - this.loop.start) % length);
+    }
+    return Math.min(this.duration, reached);
+  }
+
+  /**
+   * Loops [start, end) seconds, or stops looping when `start` is null. A
+   * playhead outside the loop moves to its start.
+   */
+  setLoop(start, end) {
+    const position = this.position;
+    const on = start !== null && end > start;
+    this.loop = on ? { start, end: Math.min(end, this.duration) } : null;
+    const outside = on && (position < start || position >= this.loop.end);
+    const target = outside ? start : position;
+    if (this.playing) {
+      this.stopSources();
+      this.startSources(target);
+    } else {
+      this.pausedAt = target;
+    }
   }
 
   async play() {
@@ -99,6 +129,10 @@ export class StemPlayer {
   /** Moves to `seconds`; if playing, all stems restart there together. */
   seek(seconds) {
     const target = Math.min(Math.max(0, seconds), this.duration);
+    if (this.loop && (target < this.loop.start || target >= this.loop.end)) {
+      this.loop = null; // going elsewhere ends the loop
+      this.onLoopEnded();
+    }
     if (this.playing) {
       this.stopSources();
       this.startSources(target);
@@ -180,6 +214,11 @@ export class StemPlayer {
     for (const stem of this.stems.values()) {
       const source = this.context.createBufferSource();
       source.buffer = stem.buffer;
+      if (this.loop) {
+        source.loop = true;
+        source.loopStart = this.loop.start;
+        source.loopEnd = this.loop.end;
+      }
       source.connect(stem.gain);
       source.start(when, Math.min(offset, stem.buffer.duration));
       this.sources.push(source);
