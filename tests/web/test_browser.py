@@ -240,6 +240,9 @@ async def test_the_mobile_page_and_the_settings_panel_load(live_server, page):
 async def test_the_mixer_shows_waveforms_and_a_timeline_that_seeks(
     tmp_path, tiny_models, page
 ):
+    import numpy as np
+    import soundfile
+
     from support import LiveServer, make_settings
 
     plugins = {"truth": {"module": "truth_separator"}, "structure": {"enabled": True}}
@@ -336,6 +339,22 @@ async def test_the_mixer_shows_waveforms_and_a_timeline_that_seeks(
         # Going elsewhere ends the loop.
         await sections.nth(2).click()
         assert await page.get_attribute("#loop-toggle", "aria-pressed") == "false"
+
+        # The exported mix is the whole song as set: with the band muted,
+        # only the vocals, silent in the intro.
+        await other.locator("button", has_text="Mute").click()
+        async with page.expect_download() as waiting:
+            await page.click("#export-mix")
+        download = await waiting.value
+        assert download.suggested_filename == "mixture (mix).wav"
+        saved = tmp_path / "mix.wav"
+        await download.save_as(saved)
+        mix, rate = soundfile.read(saved, always_2d=True)
+        source = soundfile.info(pop)
+        assert mix.shape[1] == 2 and rate == 44100
+        assert abs(len(mix) - source.frames) <= 1
+        assert np.sqrt(np.mean(mix[: 7 * rate] ** 2)) < 1e-4
+        assert np.sqrt(np.mean(mix[8 * rate : 12 * rate] ** 2)) > 0.01
         assert page.errors == []
     finally:
         await server.stop()

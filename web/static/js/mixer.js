@@ -9,6 +9,7 @@ import { formatDuration } from "./format.js";
 import { loadStem } from "./stem-loader.js";
 import { StemPlayer } from "./stem-player.js";
 import { Timeline, drawWaveform } from "./timeline.js";
+import { encodeWav } from "./wav.js";
 
 const { download_id: downloadId } = readPageData();
 
@@ -26,6 +27,7 @@ const loopA = document.getElementById("loop-a");
 const loopB = document.getElementById("loop-b");
 const loopToggle = document.getElementById("loop-toggle");
 const loopSpan = document.getElementById("loop-span");
+const exportButton = document.getElementById("export-mix");
 const stemList = document.getElementById("stems");
 const timeline = new Timeline(document.getElementById("timeline"), { onSeek: seekTo });
 
@@ -201,6 +203,7 @@ async function openExtraction(extractionId) {
   playButton.disabled = false;
   loopA.disabled = false;
   loopB.disabled = false;
+  exportButton.disabled = false;
   timeline.show({
     duration: player.duration,
     sections: extraction.structure ?? [],
@@ -253,7 +256,7 @@ function closePlayer() {
   seekSlider.value = "0";
   positionDisplay.textContent = "0:00 / 0:00";
   loopStart = loopEnd = null;
-  for (const button of [loopA, loopB, loopToggle]) {
+  for (const button of [loopA, loopB, loopToggle, exportButton]) {
     button.disabled = true;
   }
   showLoop();
@@ -482,11 +485,41 @@ function applyLoop(on) {
 function showLoop() {
   const on = Boolean(player?.loop);
   loopToggle.setAttribute("aria-pressed", String(on));
-  const ends = [loopStart, loopEnd].map((t) => (t === null ? "…" : formatDuration(t)));
+  const shown = (t) => (t === null ? "…" : formatDuration(t));
+  const ends = [loopStart, loopEnd].map(shown);
   const span = loopStart === null && loopEnd === null ? "No loop" : ends.join("–");
   loopSpan.textContent = on ? `Looping ${span}` : span;
 }
 
+// Export: the song as mixed now, rendered offline and saved as a WAV file.
+
+async function exportMix() {
+  if (!player) {
+    return;
+  }
+  exportButton.disabled = true;
+  showMessage(pageMessage, "Rendering the mix…");
+  try {
+    const blob = encodeWav(await player.renderMix());
+    const link = el("a", {
+      attrs: {
+        href: URL.createObjectURL(blob),
+        download: `${songTitle.textContent || "StemTube"} (mix).wav`,
+      },
+    });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+    showMessage(pageMessage, "");
+  } catch (error) {
+    showMessage(pageMessage, `Cannot export the mix: ${error.message}`, "error");
+  } finally {
+    exportButton.disabled = !player;
+  }
+}
+
+exportButton.addEventListener("click", exportMix);
 loopA.addEventListener("click", () => setLoopEnd("a"));
 loopB.addEventListener("click", () => setLoopEnd("b"));
 loopToggle.addEventListener("click", () => applyLoop(!player?.loop));

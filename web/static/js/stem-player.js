@@ -53,6 +53,7 @@ export class StemPlayer {
       volume: 1,
       muted: false,
       soloed: false,
+      pan: 0,
     });
   }
 
@@ -173,8 +174,9 @@ export class StemPlayer {
   setPan(name, pan) {
     const stem = this.stems.get(name);
     if (stem) {
-      const value = Math.max(-1, Math.min(1, pan));
-      stem.panner.pan.setTargetAtTime(value, this.context.currentTime, VOLUME_RAMP_S);
+      stem.pan = Math.max(-1, Math.min(1, pan));
+      const now = this.context.currentTime;
+      stem.panner.pan.setTargetAtTime(stem.pan, now, VOLUME_RAMP_S);
     }
   }
 
@@ -199,10 +201,35 @@ export class StemPlayer {
     this.stems.clear();
   }
 
-  applyGain(stem) {
+  /**
+   * The song as the stems are set now (volume, mute, solo, pan), rendered
+   * faster than real time into a stereo AudioBuffer.
+   */
+  async renderMix() {
+    const rate = this.context.sampleRate;
+    const length = Math.max(1, Math.round(this.duration * rate));
+    const offline = new OfflineAudioContext(2, length, rate);
+    for (const stem of this.stems.values()) {
+      const source = offline.createBufferSource();
+      source.buffer = stem.buffer;
+      const gain = offline.createGain();
+      gain.gain.value = this.heardVolume(stem);
+      const panner = offline.createStereoPanner();
+      panner.pan.value = stem.pan;
+      source.connect(gain).connect(panner).connect(offline.destination);
+      source.start(0);
+    }
+    return offline.startRendering();
+  }
+
+  heardVolume(stem) {
     const soloing = [...this.stems.values()].some((each) => each.soloed);
     const heard = !stem.muted && (!soloing || stem.soloed);
-    const value = heard ? stem.volume : 0;
+    return heard ? stem.volume : 0;
+  }
+
+  applyGain(stem) {
+    const value = this.heardVolume(stem);
     stem.gain.gain.setTargetAtTime(value, this.context.currentTime, VOLUME_RAMP_S);
   }
 
