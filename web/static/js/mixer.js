@@ -6,6 +6,7 @@
 import { getJson, mixerUrl } from "./api.js";
 import { el, readPageData, showMessage } from "./dom.js";
 import { formatDuration } from "./format.js";
+import { Karaoke } from "./karaoke.js";
 import { loadStem } from "./stem-loader.js";
 import { StemPlayer } from "./stem-player.js";
 import { Timeline, drawWaveform } from "./timeline.js";
@@ -30,6 +31,11 @@ const loopSpan = document.getElementById("loop-span");
 const exportButton = document.getElementById("export-mix");
 const stemList = document.getElementById("stems");
 const timeline = new Timeline(document.getElementById("timeline"), { onSeek: seekTo });
+const karaoke = new Karaoke(
+  document.getElementById("lyrics-panel"),
+  document.getElementById("lyrics-lines"),
+  { onSeek: seekTo },
+);
 
 let context = null;
 let player = null;
@@ -209,7 +215,23 @@ async function openExtraction(extractionId) {
     sections: extraction.structure ?? [],
     chords: extraction.chords ?? [],
   });
+  showLyrics(extractionId, generation);
   updatePosition();
+}
+
+/** Shows the song's lyrics, when it has some, for singing along. */
+async function showLyrics(extractionId, generation) {
+  let found;
+  try {
+    const id = encodeURIComponent(extractionId);
+    found = await getJson(`/api/extractions/${id}/lyrics`);
+  } catch {
+    return; // no lyrics panel; the stems still play
+  }
+  if (generation === loadGeneration && found.available) {
+    karaoke.show(found.lyrics ?? [], found.offset_ms ?? 0);
+    updatePosition();
+  }
 }
 
 /** Draws each stem's waveform from the peaks the server computed. */
@@ -262,6 +284,7 @@ function closePlayer() {
   showLoop();
   stemList.replaceChildren();
   timeline.show({ duration: 0 });
+  karaoke.show([]);
 }
 
 // One stem: loading progress, then volume and mute.
@@ -431,6 +454,7 @@ function updatePosition() {
     seekSlider.value = String(position);
   }
   timeline.update(position);
+  karaoke.update(position);
   const text = `${formatDuration(position)} / ${formatDuration(player.duration)}`;
   if (positionDisplay.textContent !== text) {
     positionDisplay.textContent = text;
