@@ -376,6 +376,15 @@ async def test_the_mixer_shows_waveforms_and_a_timeline_that_seeks(
         assert abs(len(mix) - source.frames) <= 1
         assert np.sqrt(np.mean(mix[: 7 * rate] ** 2)) < 1e-4
         assert np.sqrt(np.mean(mix[8 * rate : 12 * rate] ** 2)) > 0.01
+
+        # The mixer remembers the song's settings.
+        await page.reload()
+        await wait_for(page, "!document.querySelector('#play-button').disabled")
+        mute = other.locator("button", has_text="Mute")
+        assert await mute.get_attribute("aria-pressed") == "true"
+        assert await other.locator(".pan-label").inner_text() == "L 100"
+        solo = vocals.locator("button", has_text="Solo")
+        assert await solo.get_attribute("aria-pressed") == "false"
         assert page.errors == []
     finally:
         await server.stop()

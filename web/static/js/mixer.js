@@ -190,12 +190,13 @@ async function openExtraction(extractionId) {
 
   player = new StemPlayer(context, { onEnded: showStopped, onLoopEnded: showLoop });
   beats = extraction.beats ?? [];
-  rows.forEach((row, index) => {
-    if (results[index].status === "fulfilled") {
-      player.addStem(row.name, results[index].value);
-      row.attach(player);
-    }
-  });
+  const ready = rows.filter((row, index) => results[index].status === "fulfilled");
+  const saved = savedSettings().stems ?? {};
+  for (const row of ready) {
+    player.addStem(row.name, results[rows.indexOf(row)].value);
+    row.attach(player, () => saveSettings(ready));
+    row.restore(saved[row.name]);
+  }
   if (player.stems.size === 0) {
     showMessage(pageMessage, "None of the stems could be loaded.", "error");
     return;
@@ -287,7 +288,7 @@ function closePlayer() {
   karaoke.show([]);
 }
 
-// One stem: loading progress, then volume and mute.
+// One stem: loading progress, then volume, mute, solo, pan and waveform.
 
 class StemRow {
   constructor(name) {
@@ -379,37 +380,115 @@ class StemRow {
     this.state.textContent = `Loading ${Math.round(fraction * 100)} %`;
   }
 
-  /** Shows the controls and connects them to `stemPlayer`. */
-  attach(stemPlayer) {
+  /**
+   * Shows the controls and connects them to `stemPlayer`; `onChange()` is
+   * called after the user changes one.
+   */
+  attach(stemPlayer, onChange) {
+    this.player = stemPlayer;
     this.progress.hidden = true;
     this.state.textContent = "";
     this.element.classList.add("ready");
-    this.mute.disabled = false;
-    this.solo.disabled = false;
-    this.volume.disabled = false;
-    this.pan.disabled = false;
+    for (const control of [this.mute, this.solo, this.volume, this.pan]) {
+      control.disabled = false;
+    }
+    const changed = (apply) => () => {
+      apply();
+      onChange();
+    };
+    this.mute.addEventListener("click", changed(() => this.setMuted(!this.muted)));
+    this.solo.addEventListener("click", changed(() => this.setSoloed(!this.soloed)));
+    this.pan.addEventListener(
+      "input",
+      changed(() => this.setPan(Number(this.pan.value) / 100)),
+    );
+    this.volume.addEventListener(
+      "input",
+      changed(() => this.setVolume(Number(this.volume.value) / 100)),
+    );
+  }
 
-    this.mute.addEventListener("click", () => {
-      const muted = this.mute.getAttribute("aria-pressed") !== "true";
-      this.mute.setAttribute("aria-pressed", String(muted));
-      stemPlayer.setMuted(this.name, muted);
-    });
-    this.solo.addEventListener("click", () => {
-      const soloed = this.solo.getAttribute("aria-pressed") !== "true";
-      this.solo.setAttribute("aria-pressed", String(soloed));
-      stemPlayer.setSoloed(this.name, soloed);
-    });
-    this.pan.addEventListener("input", () => {
-      const pan = Number(this.pan.value);
-      const side = pan < 0 ? "L" : "R";
-      this.panLabel.textContent = pan === 0 ? "C" : `${side} ${Math.abs(pan)}`;
-      stemPlayer.setPan(this.name, pan / 100);
-    });
-    this.volume.addEventListener("input", () => {
-      const percent = Number(this.volume.value);
-      this.volumeLabel.textContent = `${percent} %`;
-      stemPlayer.setVolume(this.name, percent / 100);
-    });
+  get muted() {
+    return this.mute.getAttribute("aria-pressed") === "true";
+  }
+
+  get soloed() {
+    return this.solo.getAttribute("aria-pressed") === "true";
+  }
+
+  setMuted(muted) {
+    this.mute.setAttribute("aria-pressed", String(muted));
+    this.player.setMuted(this.name, muted);
+  }
+
+  setSoloed(soloed) {
+    this.solo.setAttribute("aria-pressed", String(soloed));
+    this.player.setSoloed(this.name, soloed);
+  }
+
+  /** `pan` from -1 (left) to 1 (right). */
+  setPan(pan) {
+    const percent = Math.round(Math.max(-1, Math.min(1, pan)) * 100);
+    this.pan.value = String(percent);
+    const side = percent < 0 ? "L" : "R";
+    this.panLabel.textContent = percent === 0 ? "C" : `${side} ${Math.abs(percent)}`;
+    this.player.setPan(this.name, percent / 100);
+  }
+
+  /** `volume` from 0 to 1. */
+  setVolume(volume) {
+    const percent = Math.round(Math.max(0, Math.min(1, volume)) * 100);
+    this.volume.value = String(percent);
+    this.volumeLabel.textContent = `${percent} %`;
+    this.player.setVolume(this.name, percent / 100);
+  }
+
+  settings() {
+    return {
+      volume: Number(this.volume.value) / 100,
+      muted: this.muted,
+      soloed: this.soloed,
+      pan: Number(this.pan.value) / 100,
+    };
+  }
+
+  /** Puts back settings saved by `settings()`; unknown values are skipped. */
+  restore(saved) {
+    if (typeof saved?.volume === "number") {
+      this.setVolume(saved.volume);
+    }
+    if (typeof saved?.pan === "number") {
+      this.setPan(saved.pan);
+    }
+    if (typeof saved?.muted === "boolean") {
+      this.setMuted(saved.muted);
+    }
+    if (typeof saved?.soloed === "boolean") {
+      this.setSoloed(saved.soloed);
+    }
+  }
+}
+
+// Mixer settings, remembered per song in this browser.
+
+function settingsKey() {
+  return `stemtube.mixer.${downloadId}`;
+}
+
+function savedSettings() {
+  try {
+    return JSON.parse(localStorage.getItem(settingsKey()) ?? "{}") ?? {};
+  } catch {
+    return {}; // storage off or damaged: start from the defaults
+  }
+}
+
+function saveSettings(rows) {
+  const stems = Object.fromEntries(rows.map((row) => [row.name, row.settings()]));
+  try {
+    localStorage.setItem(settingsKey(), JSON.stringify({ stems }));
+  } catch {
+    // Storage full or off: the mix still works, it is just not remembered.
   }
 }
 
