@@ -377,6 +377,32 @@ async def test_the_mixer_shows_waveforms_and_a_timeline_that_seeks(
         assert np.sqrt(np.mean(mix[: 7 * rate] ** 2)) < 1e-4
         assert np.sqrt(np.mean(mix[8 * rate : 12 * rate] ** 2)) > 0.01
 
+        # The metronome clicks on the detected beats after a bar's count-in
+        # (4 beats at 120 BPM): the stems are silent here (the intro's
+        # vocals, the band muted), so the meter hears only the clicks.
+        await page.check("#metronome-toggle")
+        await page.select_option("#count-in", "1")
+        await sections.nth(0).click()
+        await page.click("#play-button")
+        await page.wait_for_timeout(800)
+        assert (await page.text_content("#position")).startswith("0:00 /")
+        loudest = await page.evaluate(
+            """async () => {
+                let loudest = 0;
+                for (let i = 0; i < 60; i += 1) {
+                    await new Promise((done) => setTimeout(done, 20));
+                    const meter = document.querySelector('#output-level');
+                    loudest = Math.max(loudest, Number(meter.dataset.rms));
+                }
+                return loudest;
+            }"""
+        )
+        assert loudest > 0.005
+        await page.wait_for_timeout(1500)
+        assert not (await page.text_content("#position")).startswith("0:00 /")
+        await page.click("#play-button")
+        await page.uncheck("#metronome-toggle")
+
         # The mixer remembers the song's settings.
         await page.reload()
         await wait_for(page, "!document.querySelector('#play-button').disabled")

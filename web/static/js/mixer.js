@@ -7,6 +7,7 @@ import { getJson, mixerUrl } from "./api.js";
 import { el, readPageData, showMessage } from "./dom.js";
 import { formatDuration } from "./format.js";
 import { Karaoke } from "./karaoke.js";
+import { Metronome } from "./metronome.js";
 import { loadStem } from "./stem-loader.js";
 import { StemPlayer } from "./stem-player.js";
 import { Timeline, drawWaveform } from "./timeline.js";
@@ -29,6 +30,8 @@ const loopB = document.getElementById("loop-b");
 const loopToggle = document.getElementById("loop-toggle");
 const loopSpan = document.getElementById("loop-span");
 const exportButton = document.getElementById("export-mix");
+const metronomeToggle = document.getElementById("metronome-toggle");
+const countInSelect = document.getElementById("count-in");
 const stemList = document.getElementById("stems");
 const timeline = new Timeline(document.getElementById("timeline"), { onSeek: seekTo });
 const karaoke = new Karaoke(
@@ -44,6 +47,9 @@ let loadGeneration = 0;
 let loadAbort = null;
 let frame = null;
 let dragging = false;
+let metronome = null;
+// Beats per bar, for the count-in.
+let meter = 4;
 // The song's beat times, for loops that snap to the beat.
 let beats = [];
 // The loop's ends as set with A and B, whether or not it is on.
@@ -190,6 +196,10 @@ async function openExtraction(extractionId) {
 
   player = new StemPlayer(context, { onEnded: showStopped, onLoopEnded: showLoop });
   beats = extraction.beats ?? [];
+  meter = extraction.meter || 4;
+  metronome = new Metronome(context, player.output, player);
+  metronome.setBeats(beats, extraction.downbeats ?? []);
+  metronome.setEnabled(metronomeToggle.checked);
   const ready = rows.filter((row, index) => results[index].status === "fulfilled");
   const saved = savedSettings().stems ?? {};
   for (const row of ready) {
@@ -211,6 +221,8 @@ async function openExtraction(extractionId) {
   loopA.disabled = false;
   loopB.disabled = false;
   exportButton.disabled = false;
+  metronomeToggle.disabled = beats.length === 0;
+  countInSelect.disabled = beats.length === 0;
   timeline.show({
     duration: player.duration,
     sections: extraction.structure ?? [],
@@ -271,6 +283,8 @@ function stemUrl(extractionId, name) {
 }
 
 function closePlayer() {
+  metronome?.dispose();
+  metronome = null;
   player?.dispose();
   player = null;
   showStopped();
@@ -279,7 +293,14 @@ function closePlayer() {
   seekSlider.value = "0";
   positionDisplay.textContent = "0:00 / 0:00";
   loopStart = loopEnd = null;
-  for (const button of [loopA, loopB, loopToggle, exportButton]) {
+  for (const button of [
+    loopA,
+    loopB,
+    loopToggle,
+    exportButton,
+    metronomeToggle,
+    countInSelect,
+  ]) {
     button.disabled = true;
   }
   showLoop();
@@ -504,7 +525,12 @@ async function togglePlay() {
     return;
   }
 
-  await player.play();
+  const bars = metronome?.enabled ? Number(countInSelect.value) : 0;
+  const lead = bars * meter * (metronome?.beatSeconds ?? 0);
+  await player.play(lead);
+  if (bars > 0 && player?.playing) {
+    metronome.countIn(bars * meter, player.startTime - lead);
+  }
   if (player?.playing) {
     playButton.textContent = "Pause";
     frame ??= requestAnimationFrame(tick);
@@ -623,6 +649,9 @@ async function exportMix() {
 }
 
 exportButton.addEventListener("click", exportMix);
+metronomeToggle.addEventListener("change", () =>
+  metronome?.setEnabled(metronomeToggle.checked),
+);
 loopA.addEventListener("click", () => setLoopEnd("a"));
 loopB.addEventListener("click", () => setLoopEnd("b"));
 loopToggle.addEventListener("click", () => applyLoop(!player?.loop));

@@ -98,7 +98,8 @@ export class StemPlayer {
     }
   }
 
-  async play() {
+  /** Starts playing, after `leadSeconds` of silence (a count-in) if asked. */
+  async play(leadSeconds = 0) {
     if (this.playing || this.resuming || this.stems.size === 0) {
       return;
     }
@@ -116,7 +117,7 @@ export class StemPlayer {
     if (this.pausedAt >= this.duration) {
       this.pausedAt = 0;
     }
-    this.startSources(this.pausedAt);
+    this.startSources(this.pausedAt, leadSeconds);
   }
 
   pause() {
@@ -233,8 +234,8 @@ export class StemPlayer {
     stem.gain.gain.setTargetAtTime(value, this.context.currentTime, VOLUME_RAMP_S);
   }
 
-  startSources(offset) {
-    const when = this.context.currentTime + START_LEAD_S;
+  startSources(offset, leadSeconds = 0) {
+    const when = this.context.currentTime + START_LEAD_S + leadSeconds;
     const generation = ++this.generation;
     let longest = null;
 
