@@ -138,6 +138,43 @@ def display_name(label: str, transpose: int = 0) -> str:
 
 _DEGREES = {"1": 0, "2": 2, "3": 4, "4": 5, "5": 7, "6": 9, "7": 11, "9": 2}
 
+#: Harte shorthand -> the chord's notes as semitones above the root.
+_INTERVALS = {
+    "maj": (0, 4, 7),
+    "min": (0, 3, 7),
+    "dim": (0, 3, 6),
+    "aug": (0, 4, 8),
+    "maj7": (0, 4, 7, 11),
+    "min7": (0, 3, 7, 10),
+    "7": (0, 4, 7, 10),
+    "dim7": (0, 3, 6, 9),
+    "hdim7": (0, 3, 6, 10),
+    "minmaj7": (0, 3, 7, 11),
+    "maj6": (0, 4, 7, 9),
+    "min6": (0, 3, 7, 9),
+    "9": (0, 4, 7, 10, 2),
+    "maj9": (0, 4, 7, 11, 2),
+    "min9": (0, 3, 7, 10, 2),
+    "sus2": (0, 2, 7),
+    "sus4": (0, 5, 7),
+    "5": (0, 7),
+    "1": (0,),
+}
+
+
+def notes(label: str, transpose: int = 0) -> list[str]:
+    """The chord's note names, root first (``A:min7`` -> A C E G); [] for N.
+
+    A quality Harte defines but this table does not is read as its triad.
+    """
+    parsed = parse(label)
+    if parsed is None:
+        return []
+    root, quality, _ = parsed
+    # TODO: spell notes in the chord's own key (E7 holds G#, written Ab here).
+    steps = _INTERVALS.get(quality) or _INTERVALS[_TRIAD.get(quality, "maj")]
+    return [NOTES[(root + transpose + step) % 12] for step in steps]
+
 
 def _bass_pitch(root: int, bass: str) -> int | None:
     """The pitch class of a Harte bass: a scale degree (``b7``) or a note."""

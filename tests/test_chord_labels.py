@@ -95,3 +95,19 @@ def test_key_names_read_both_ways():
     assert keys.parse_key("F#:min").name == "F# minor"
     with pytest.raises(ValueError):
         keys.parse_key("C dorian")
+
+
+@pytest.mark.parametrize(
+    ("label", "shift", "expected"),
+    [
+        ("A:min7", 0, ["A", "C", "E", "G"]),
+        ("C:maj", 2, ["D", "F#", "A"]),
+        ("B:hdim7", 0, ["B", "D", "F", "A"]),
+        ("G:7/b7", 0, ["G", "B", "D", "F"]),
+        ("G:sus4", -2, ["F", "Bb", "C"]),
+        ("D:sus4(b7)", 0, ["D", "G", "A"]),
+        ("N", 3, []),
+    ],
+)
+def test_a_chords_notes_root_first(label, shift, expected):
+    assert chords.notes(label, shift) == expected

@@ -9,7 +9,7 @@ import logging
 from quart import Blueprint, Response
 from quart_schema import validate_querystring
 
-from stemtube import analysis, jobs, library, lyrics, peaks
+from stemtube import analysis, chords, jobs, library, lyrics, peaks
 from stemtube.api import schemas
 from stemtube.api.common import (
     ApiError,
@@ -277,6 +277,35 @@ async def export_lyrics(extraction_id: int, query_args: schemas.LrcQuery):
         safe_filename(download["title"], ".lrc")
     )
     return response
+
+
+@bp.get("/api/extractions/<int:extraction_id>/chords")
+@validate_querystring(schemas.ChordsQuery)
+@schemas.answers(schemas.TransposedChords)
+async def get_chords(extraction_id: int, query_args: schemas.ChordsQuery):
+    """The song's chords moved by ``transpose`` semitones, with their notes.
+
+    For playing along in another key: names as a musician writes them and
+    each chord's notes, root first, for the mixer's diagrams.
+    """
+    extraction = await visible_extraction(extraction_id)
+    found = await library.analyses(db(), extraction["download_id"])
+    data = found.get("chords", {}).get("data") or {}
+    shift = query_args.transpose
+    rows = [
+        {
+            **row,
+            "name": chords.display_name(row["label"], shift),
+            "notes": chords.notes(row["label"], shift),
+        }
+        for row in data.get("segments", [])
+    ]
+    return {
+        "chords": rows,
+        "available": bool(rows),
+        "transpose": shift,
+        "backend": found.get("chords", {}).get("engine"),
+    }
 
 
 @bp.post("/api/extractions/<int:extraction_id>/chords/regenerate")

@@ -195,6 +195,10 @@ class LrcQuery(Query):
     enhanced: bool = coded("INVALID_FLAG", False)
 
 
+class ChordsQuery(Query):
+    transpose: int = coded("INVALID_TRANSPOSE", 0, ge=-11, le=11)
+
+
 class PeaksQuery(Query):
     points: int = coded("INVALID_POINTS", 1000, ge=16, le=4000)
 
@@ -380,6 +384,16 @@ class StructureRegenerated(Done):
     version: str | None
     source: str | None
     structure: list[SongSection]
+
+
+class TransposedChord(ChordSegment):
+    notes: list[str]
+
+
+class TransposedChords(Answer):
+    chords: list[TransposedChord]
+    available: bool
+    transpose: int
 
 
 class Peaks(Answer):

@@ -45,6 +45,21 @@ async def test_an_extraction_brings_chords_beats_tempo_and_key(server):
     beats = set(extraction["beats"])
     assert all(c["start"] in beats for c in extraction["chords"][1:])
 
+    # In another key, with each chord's notes for the diagrams.
+    url = f"/api/extractions/{extraction_id}/chords"
+    async with alice.get(url, params={"transpose": "2"}) as answer:
+        moved = await answer.json()
+    assert moved["transpose"] == 2 and moved["available"] is True
+    assert [c["name"] for c in moved["chords"][:4]] == ["D", "A", "Bm", "G"]
+    assert moved["chords"][2]["notes"] == ["B", "D", "F#"]
+    assert [c["start"] for c in moved["chords"]] == [
+        c["start"] for c in extraction["chords"]
+    ]
+    for shift in ("12", "-12", "up"):
+        async with alice.get(url, params={"transpose": shift}) as answer:
+            assert answer.status == 400
+            assert (await answer.json())["code"] == "INVALID_TRANSPOSE"
+
     async with alice.get(f"/api/downloads/{item['global_download_id']}") as answer:
         download = await answer.json()
     assert download["bpm"] == pytest.approx(120, rel=0.02)
