@@ -274,6 +274,27 @@ async def test_the_mixer_shows_waveforms_and_a_timeline_that_seeks(
         assert labels == ["intro", "verse", "chorus", "outro"]
         assert await page.locator(".chords-span").count() >= 8
 
+        # The chord under the playhead, drawn for piano and guitar; in
+        # another key on request.
+        await page.locator("#seek").fill("0.7")
+        await wait_for(
+            page, "document.querySelector('#chord-name').textContent === 'C'"
+        )
+        await page.select_option("#transpose", "2")
+        await wait_for(
+            page, "document.querySelector('#chord-name').textContent === 'D'"
+        )
+        assert await page.locator(".chords-span").first.inner_text() == "D"
+        marked = await page.eval_on_selector_all(
+            "#chord-piano .on", "(keys) => keys.map((key) => key.dataset.note)"
+        )
+        assert sorted(marked) == ["A", "D", "F#"]
+        assert await page.locator("#chord-guitar circle.dot").count() >= 3
+        await page.select_option("#transpose", "0")
+        await wait_for(
+            page, "document.querySelector('#chord-name').textContent === 'C'"
+        )
+
         # The lyrics Whisper heard, the line and word sung marked as it plays.
         truth = json.loads((pop.parent / "truth.json").read_text())
         await page.wait_for_selector("#lyrics-panel:not([hidden])")

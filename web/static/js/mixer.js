@@ -4,6 +4,7 @@
 // and chords on a timeline (click one to go there).
 
 import { getJson, mixerUrl } from "./api.js";
+import { guitarDiagram, guitarShape, pianoDiagram } from "./chord-diagrams.js";
 import { el, readPageData, showMessage } from "./dom.js";
 import { formatDuration } from "./format.js";
 import { Karaoke } from "./karaoke.js";
@@ -32,6 +33,11 @@ const loopSpan = document.getElementById("loop-span");
 const exportButton = document.getElementById("export-mix");
 const metronomeToggle = document.getElementById("metronome-toggle");
 const countInSelect = document.getElementById("count-in");
+const chordPanel = document.getElementById("chord-panel");
+const transposeSelect = document.getElementById("transpose");
+const chordName = document.getElementById("chord-name");
+const chordPiano = document.getElementById("chord-piano");
+const chordGuitar = document.getElementById("chord-guitar");
 const stemList = document.getElementById("stems");
 const timeline = new Timeline(document.getElementById("timeline"), { onSeek: seekTo });
 const karaoke = new Karaoke(
@@ -48,6 +54,13 @@ let loadAbort = null;
 let frame = null;
 let dragging = false;
 let metronome = null;
+// What the timeline shows, and the chord the diagrams show.
+let shownSections = [];
+let shownChords = [];
+let shownChord = null;
+let transpose = 0;
+let stemRows = [];
+let currentExtraction = null;
 // Beats per bar, for the count-in.
 let meter = 4;
 // The song's beat times, for loops that snap to the beat.
@@ -201,11 +214,12 @@ async function openExtraction(extractionId) {
   metronome.setBeats(beats, extraction.downbeats ?? []);
   metronome.setEnabled(metronomeToggle.checked);
   const ready = rows.filter((row, index) => results[index].status === "fulfilled");
-  const saved = savedSettings().stems ?? {};
+  const saved = savedSettings();
+  stemRows = ready;
   for (const row of ready) {
     player.addStem(row.name, results[rows.indexOf(row)].value);
-    row.attach(player, () => saveSettings(ready));
-    row.restore(saved[row.name]);
+    row.attach(player, saveSettings);
+    row.restore(saved.stems?.[row.name]);
   }
   if (player.stems.size === 0) {
     showMessage(pageMessage, "None of the stems could be loaded.", "error");
@@ -223,11 +237,14 @@ async function openExtraction(extractionId) {
   exportButton.disabled = false;
   metronomeToggle.disabled = beats.length === 0;
   countInSelect.disabled = beats.length === 0;
-  timeline.show({
-    duration: player.duration,
-    sections: extraction.structure ?? [],
-    chords: extraction.chords ?? [],
-  });
+  currentExtraction = extractionId;
+  shownSections = extraction.structure ?? [];
+  shownChords = extraction.chords ?? [];
+  chordPanel.hidden = shownChords.length === 0;
+  showTimeline();
+  if (Number.isInteger(saved.transpose) && saved.transpose !== 0) {
+    setTranspose(saved.transpose);
+  }
   showLyrics(extractionId, generation);
   updatePosition();
 }
@@ -268,6 +285,71 @@ async function drawWaveforms(extractionId, rows, generation) {
   }
 }
 
+function showTimeline() {
+  timeline.show({
+    duration: player?.duration ?? 0,
+    sections: shownSections,
+    chords: shownChords,
+  });
+  shownChord = null;
+  updatePosition();
+}
+
+// Chords: transposed by the server, the current one drawn for piano and guitar.
+
+transposeSelect.replaceChildren(
+  ...Array.from({ length: 13 }, (_, i) => i - 6).map((shift) =>
+    el("option", {
+      text: shift > 0 ? `+${shift}` : String(shift),
+      attrs: { value: shift, selected: shift === 0 },
+    }),
+  ),
+);
+
+async function setTranspose(shift) {
+  const extractionId = currentExtraction;
+  let found;
+  try {
+    const id = encodeURIComponent(extractionId);
+    found = await getJson(`/api/extractions/${id}/chords?transpose=${shift}`);
+  } catch (error) {
+    showMessage(pageMessage, `Cannot transpose the chords: ${error.message}`, "error");
+    return;
+  }
+  if (extractionId !== currentExtraction) {
+    return;
+  }
+  transpose = shift;
+  transposeSelect.value = String(shift);
+  shownChords = found.chords ?? [];
+  showTimeline();
+  saveSettings();
+}
+
+function showCurrentChord(position) {
+  const chord = shownChords.find((c) => c.start <= position && position < c.end);
+  if (chord === shownChord) {
+    return;
+  }
+  shownChord = chord;
+  const heard = chord && chord.label !== "N" && chord.label !== "X";
+  chordName.textContent = heard ? chord.name : "N.C.";
+  if (!heard) {
+    chordPiano.replaceChildren();
+    chordGuitar.replaceChildren();
+    return;
+  }
+  const notes = chord.notes ?? [];
+  const quality = (chord.label.split(":")[1] ?? "maj").split(/[/(]/)[0] || "maj";
+  chordPiano.replaceChildren(notes.length > 0 ? pianoDiagram(notes) : "");
+  const root = notes[0] ?? chord.name.match(/^[A-G][#b]?/)?.[0];
+  chordGuitar.replaceChildren(guitarDiagram(guitarShape(root, quality), chord.name));
+}
+
+transposeSelect.addEventListener("change", () =>
+  setTranspose(Number(transposeSelect.value)),
+);
+
 function seekTo(seconds) {
   if (!player) {
     return;
@@ -307,6 +389,13 @@ function closePlayer() {
   stemList.replaceChildren();
   timeline.show({ duration: 0 });
   karaoke.show([]);
+  chordPanel.hidden = true;
+  shownChords = [];
+  shownSections = [];
+  shownChord = null;
+  stemRows = [];
+  transpose = 0;
+  transposeSelect.value = "0";
 }
 
 // One stem: loading progress, then volume, mute, solo, pan and waveform.
@@ -504,10 +593,10 @@ function savedSettings() {
   }
 }
 
-function saveSettings(rows) {
-  const stems = Object.fromEntries(rows.map((row) => [row.name, row.settings()]));
+function saveSettings() {
+  const stems = Object.fromEntries(stemRows.map((row) => [row.name, row.settings()]));
   try {
-    localStorage.setItem(settingsKey(), JSON.stringify({ stems }));
+    localStorage.setItem(settingsKey(), JSON.stringify({ stems, transpose }));
   } catch {
     // Storage full or off: the mix still works, it is just not remembered.
   }
@@ -560,6 +649,7 @@ function updatePosition() {
   }
   timeline.update(position);
   karaoke.update(position);
+  showCurrentChord(position);
   const text = `${formatDuration(position)} / ${formatDuration(player.duration)}`;
   if (positionDisplay.textContent !== text) {
     positionDisplay.textContent = text;
