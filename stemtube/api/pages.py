@@ -11,8 +11,15 @@ bp = Blueprint("pages", __name__)
 
 
 def _user() -> dict:
+    """The signed-in user as every page's header and scripts need them."""
     user = caller()
-    return {"username": user.username, "is_admin": user.is_admin}
+    runtime = state().runtime
+    return {
+        "username": user.username,
+        "is_admin": user.is_admin,
+        "browser_logging": bool(runtime.get("browser_logging_enabled")),
+        "browser_log_level": runtime.get("browser_log_level", "ERROR"),
+    }
 
 
 async def _library_page(*, mobile: bool) -> str:

@@ -38,6 +38,13 @@ async def page():
         await browser.close()
 
 
+async def accept_disclaimer(page) -> None:
+    """Accept the disclaimer a new user is shown on their first page."""
+    await page.wait_for_selector("#disclaimer[open]")
+    await page.click("#disclaimer-accept")
+    await page.wait_for_selector("#disclaimer", state="hidden")
+
+
 async def wait_for(page, expression: str, timeout_s: float = 120) -> None:
     """Poll a JS expression (wait_for_function would need CSP's unsafe-eval)."""
     for _ in range(int(timeout_s * 5)):
@@ -66,6 +73,7 @@ async def test_a_user_logs_in_uploads_extracts_and_plays_the_stems(live_server, 
     await page.fill("#password", PASSWORD)
     await page.click("#login-submit")
     await page.wait_for_url(live_server.url + "/")
+    await accept_disclaimer(page)
 
     await page.set_input_files("#file-input", files=[song])
     await wait_for(
@@ -110,6 +118,7 @@ async def test_a_user_finds_a_song_on_youtube_and_downloads_it(live_server, page
         await page.fill("#password", PASSWORD)
         await page.click("#login-submit")
         await page.wait_for_url(live_server.url + "/")
+        await accept_disclaimer(page)
 
         await page.fill("#youtube-query", "lets go fishin")
         await page.click("#youtube-submit")
@@ -162,6 +171,7 @@ async def _log_in(page, live_server, name: str) -> None:
     await page.fill("#password", PASSWORD)
     await page.click("#login-submit")
     await page.wait_for_url(live_server.url + "/")
+    await accept_disclaimer(page)
 
 
 async def test_an_admin_manages_users_settings_and_logs_from_the_page(
@@ -435,3 +445,52 @@ async def test_the_mixer_shows_waveforms_and_a_timeline_that_seeks(
         assert page.errors == []
     finally:
         await server.stop()
+
+
+async def test_the_disclaimer_until_accepted_and_page_errors_in_the_log(
+    server_log, live_server, page
+):
+    await live_server.add_user("root", admin=True)
+    await live_server.add_user("alice")
+    root = await live_server.login("root")
+    await root.post("/api/user/accept-disclaimer")
+    await page.goto(live_server.url + "/login")
+    await page.fill("#username", "alice")
+    await page.fill("#password", PASSWORD)
+    await page.click("#login-submit")
+    await page.wait_for_url(live_server.url + "/")
+
+    # Shown on first use, not dismissed by Escape, and again until accepted.
+    await page.wait_for_selector("#disclaimer[open]")
+    await page.keyboard.press("Escape")
+    assert await page.locator("#disclaimer[open]").count() == 1
+    await page.goto(live_server.url + "/mixer")
+    await accept_disclaimer(page)
+    alice = await live_server.login("alice")
+    async with alice.get("/api/user/disclaimer-status") as answer:
+        assert (await answer.json())["accepted"] is True
+    await page.goto(live_server.url + "/")
+    await page.wait_for_timeout(500)
+    assert await page.locator("#disclaimer[open]").count() == 0
+
+    def logged() -> str:
+        return server_log.read_text() if server_log.exists() else ""
+
+    # An error in the page reaches the server's log once an admin turns
+    # browser logging on, and not before.
+    throw = "setTimeout(() => { throw new Error('the page broke: ' + 1234) })"
+    await page.evaluate(throw)
+    await page.wait_for_timeout(500)
+    assert "the page broke" not in logged()
+    async with root.post(
+        "/api/config/browser-logging", json={"enabled": True, "log_level": "ERROR"}
+    ) as answer:
+        assert answer.status == 200
+    await page.reload()
+    await page.evaluate(throw)
+    for _ in range(50):
+        if "the page broke: 1234" in logged():
+            break
+        await page.wait_for_timeout(100)
+    line = next(ln for ln in logged().splitlines() if "the page broke: 1234" in ln)
+    assert "alice at /" in line
