@@ -232,6 +232,17 @@ async def _run_analysis(download_id: int, params: dict) -> dict:
 _UNAVAILABLE = {"BACKEND_UNAVAILABLE", "MODEL_UNAVAILABLE"}
 
 
+def _still_running(job: dict, what: str, **extra: str) -> tuple[dict, int]:
+    """The 202 answer for an analysis job that outlasted the wait."""
+    return {
+        "success": True,
+        "job_id": job["id"],
+        "status": job["status"],
+        **extra,
+        "message": f"Still finding the {what}; analysis_progress events follow.",
+    }, 202
+
+
 @bp.get("/api/extractions/<int:extraction_id>/lyrics")
 @schemas.answers(schemas.Lyrics)
 async def get_lyrics(extraction_id: int):
@@ -342,13 +353,7 @@ async def regenerate_chords(extraction_id: int, data: schemas.ChordsRequest):
     log.info("user %s asked for chords by %s", caller().username, backend)
     job = await _run_analysis(download_id, params)
     if job["status"] != jobs.COMPLETED:
-        return {
-            "success": True,
-            "job_id": job["id"],
-            "status": job["status"],
-            "backend_used": backend,
-            "message": "Still finding the chords; analysis_progress events follow.",
-        }, 202
+        return _still_running(job, "chords", backend_used=backend)
     chords = (await library.analyses(db(), download_id))["chords"]
     return {
         "success": True,
@@ -369,12 +374,7 @@ async def generate_lyrics(extraction_id: int):
     log.info("user %s asked for the lyrics of %d", caller().username, extraction_id)
     job = await _run_analysis(extraction["download_id"], params)
     if job["status"] != jobs.COMPLETED:
-        return {
-            "success": True,
-            "job_id": job["id"],
-            "status": job["status"],
-            "message": "Still finding the lyrics; analysis_progress events follow.",
-        }, 202
+        return _still_running(job, "lyrics")
     view = library.lyrics_view(await library.analyses(db(), extraction["download_id"]))
     return {
         "success": True,
@@ -424,12 +424,7 @@ async def regenerate_structure(extraction_id: int):
     log.info("user %s asked for the sections of %d", caller().username, extraction_id)
     job = await _run_analysis(download_id, params)
     if job["status"] != jobs.COMPLETED:
-        return {
-            "success": True,
-            "job_id": job["id"],
-            "status": job["status"],
-            "message": "Still finding the sections; analysis_progress events follow.",
-        }, 202
+        return _still_running(job, "sections")
     view = library.structure_view(await library.analyses(db(), download_id))
     return {
         "success": True,

@@ -206,3 +206,39 @@ async def test_the_same_regenerate_asked_twice_at_once_runs_once(server):
         "SELECT COUNT(*) FROM jobs WHERE kind = 'analysis'"
     ) as cursor:
         assert (await cursor.fetchone())[0] == 2  # the extraction's, and one more
+
+
+async def test_a_job_that_outlasts_the_wait_is_answered_202(tmp_path, tiny_models):
+    settings = make_settings(
+        tmp_path / "data",
+        tiny_models,
+        analysis={"chords_from": "mix"},
+        jobs={"regenerate_wait_seconds": 0},
+        plugins={"structure": {"enabled": True}},
+    )
+    server = LiveServer(settings)
+    await server.start()
+    try:
+        await server.add_user("alice")
+        alice = await server.login("alice")
+        _, extraction_id = await extract(server, alice, POP)
+        url = f"/api/extractions/{extraction_id}"
+        for path, body, what in (
+            ("chords/regenerate", {"backend": "madmom"}, "chords"),
+            ("lyrics/generate", None, "lyrics"),
+            ("structure/regenerate", None, "sections"),
+        ):
+            async with alice.post(f"{url}/{path}", json=body) as answer:
+                assert answer.status == 202, await answer.text()
+                data = await answer.json()
+            assert data["success"] is True and data["status"] in ("queued", "running")
+            assert data["message"].startswith(f"Still finding the {what};")
+            assert isinstance(data["job_id"], int)
+            if what == "chords":
+                assert data["backend_used"] == "madmom"
+        await server.app.state.runner.wait_idle()
+        async with alice.get(url) as answer:
+            extraction = await answer.json()
+        assert extraction["chords_available"] and extraction["structure_available"]
+    finally:
+        await server.stop()
