@@ -161,9 +161,34 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     config.bind = [f"{server.host}:{server.port}"]
     config.accesslog = None
     config.graceful_timeout = 5
-    print(f"StemTube listening on http://{server.host}:{server.port}/", flush=True)
+    scheme = "http"
+    if server.tls:
+        problem = _unusable_tls(server.tls_certfile, server.tls_keyfile)
+        if problem:
+            print(f"stemtube: cannot serve HTTPS: {problem}", file=sys.stderr)
+            return 2
+        config.certfile = server.tls_certfile
+        config.keyfile = server.tls_keyfile
+        scheme = "https"
+    print(f"StemTube listening on {scheme}://{server.host}:{server.port}/", flush=True)
     asyncio.run(serve(create_app(settings), config))
     return 0
+
+
+def _unusable_tls(certfile: str, keyfile: str) -> str | None:
+    """Why the certificate and key cannot serve HTTPS, or None."""
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(certfile, keyfile)
+    except FileNotFoundError as exc:
+        return f"{exc.filename} does not exist"
+    except PermissionError as exc:
+        return f"{exc.filename} cannot be read"
+    except ssl.SSLError as exc:
+        return f"{certfile} and {keyfile} are not a PEM certificate and its key ({exc})"
+    return None
 
 
 def _cannot_listen(host: str, port: int) -> str | None:

@@ -36,10 +36,20 @@ class ServerSettings:
     trusted_origins: list[str] = field(default_factory=list)
     #: Believe X-Forwarded-Proto/-Host; only behind a proxy that sets them.
     trust_proxy_headers: bool = False
+    #: Serve HTTPS with this certificate chain and private key (PEM files);
+    #: both or neither. Relative paths are relative to the settings file.
+    tls_certfile: str = ""
+    tls_keyfile: str = ""
 
     def __post_init__(self) -> None:
         if not 1 <= self.port <= 65535:
             raise ValueError("must be between 1 and 65535")
+        if bool(self.tls_certfile) != bool(self.tls_keyfile):
+            raise ValueError("tls_certfile and tls_keyfile must be set together")
+
+    @property
+    def tls(self) -> bool:
+        return bool(self.tls_certfile)
 
 
 @dataclass(frozen=True)
@@ -251,7 +261,19 @@ def settings_from_dict(
     if not data_dir.is_absolute():
         data_dir = base_dir / data_dir
     storage = dataclasses.replace(settings.storage, data_dir=data_dir.resolve())
-    return dataclasses.replace(settings, storage=storage)
+    server = settings.server
+    if server.tls:
+        server = dataclasses.replace(
+            server,
+            tls_certfile=str(_under(base_dir, server.tls_certfile)),
+            tls_keyfile=str(_under(base_dir, server.tls_keyfile)),
+        )
+    return dataclasses.replace(settings, storage=storage, server=server)
+
+
+def _under(base_dir: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base_dir / path
 
 
 def _build_section(name: str, table: dict[str, Any], origin: str) -> Any:

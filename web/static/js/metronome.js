@@ -37,6 +37,11 @@ export class Metronome {
     return gaps[Math.floor(gaps.length / 2)];
   }
 
+  /** Seconds heard between clicks, at the player's tempo. */
+  get beatInterval() {
+    return this.beatSeconds / (this.player.rate ?? 1);
+  }
+
   setEnabled(enabled) {
     this.enabled = enabled;
     this.lastScheduled = -Infinity;
@@ -51,7 +56,7 @@ export class Metronome {
   /** Clicks `count` beats from `when` (a context time), the first accented. */
   countIn(count, when) {
     for (let i = 0; i < count; i += 1) {
-      this.click(when + i * this.beatSeconds, i === 0);
+      this.click(when + i * this.beatInterval, i === 0);
     }
   }
 
@@ -68,7 +73,7 @@ export class Metronome {
       this.lastScheduled = -Infinity; // looped back, or sought
     }
     for (const beat of this.beats) {
-      const ahead = beat - position + startsIn;
+      const ahead = (beat - position) / (this.player.rate ?? 1) + startsIn;
       if (beat > this.lastScheduled && ahead >= 0 && ahead < LOOKAHEAD_S) {
         this.click(now + ahead, this.downbeats.has(beat));
         this.lastScheduled = beat;

@@ -10,7 +10,7 @@ import { formatDuration } from "./format.js";
 import { Karaoke } from "./karaoke.js";
 import { Metronome } from "./metronome.js";
 import { loadStem } from "./stem-loader.js";
-import { StemPlayer } from "./stem-player.js";
+import { StemPlayer, canStretch } from "./stem-player.js";
 import { Timeline, drawWaveform } from "./timeline.js";
 import { encodeWav } from "./wav.js";
 
@@ -39,6 +39,12 @@ const chordName = document.getElementById("chord-name");
 const chordPiano = document.getElementById("chord-piano");
 const chordGuitar = document.getElementById("chord-guitar");
 const stemList = document.getElementById("stems");
+const pitchInput = document.getElementById("pitch");
+const pitchLabel = document.getElementById("pitch-label");
+const tempoInput = document.getElementById("tempo");
+const tempoLabel = document.getElementById("tempo-label");
+const shiftReset = document.getElementById("shift-reset");
+const shiftHint = document.getElementById("shift-hint");
 const timeline = new Timeline(document.getElementById("timeline"), { onSeek: seekTo });
 const karaoke = new Karaoke(
   document.getElementById("lyrics-panel"),
@@ -59,6 +65,9 @@ let shownSections = [];
 let shownChords = [];
 let shownChord = null;
 let transpose = 0;
+// Pitch shift in semitones and tempo in percent, as the player has them.
+let pitch = 0;
+let tempo = 100;
 let stemRows = [];
 let currentExtraction = null;
 // Beats per bar, for the count-in.
@@ -197,38 +206,52 @@ async function openExtraction(extractionId) {
   drawWaveforms(extractionId, rows, generation);
 
   context ??= new AudioContext();
-  const results = await Promise.allSettled(
-    rows.map((row) => {
-      const url = urls[row.name] ?? stemUrl(extractionId, row.name);
-      return row.load(context, url, signal);
-    }),
-  );
-  if (generation !== loadGeneration) {
-    return;
-  }
-
   player = new StemPlayer(context, { onEnded: showStopped, onLoopEnded: showLoop });
   beats = extraction.beats ?? [];
   meter = extraction.meter || 4;
   metronome = new Metronome(context, player.output, player);
   metronome.setBeats(beats, extraction.downbeats ?? []);
   metronome.setEnabled(metronomeToggle.checked);
-  const ready = rows.filter((row, index) => results[index].status === "fulfilled");
+  currentExtraction = extractionId;
+  shownSections = extraction.structure ?? [];
+  shownChords = extraction.chords ?? [];
   const saved = savedSettings();
-  stemRows = ready;
-  for (const row of ready) {
-    player.addStem(row.name, results[rows.indexOf(row)].value);
-    row.attach(player, saveSettings);
-    row.restore(saved.stems?.[row.name]);
-  }
-  if (player.stems.size === 0) {
-    showMessage(pageMessage, "None of the stems could be loaded.", "error");
+
+  // Each stem joins the player as soon as it is decoded: the song can be
+  // played from the first one, the others coming in, in sync, as they load.
+  const results = await Promise.allSettled(
+    rows.map(async (row) => {
+      const url = urls[row.name] ?? stemUrl(extractionId, row.name);
+      const buffer = await row.load(context, url, signal);
+      if (generation !== loadGeneration) {
+        return;
+      }
+      const first = player.stems.size === 0;
+      player.addStem(row.name, buffer);
+      stemRows.push(row);
+      row.attach(player, saveSettings);
+      row.restore(saved.stems?.[row.name]);
+      if (first) {
+        playerReady(extractionId, generation, saved);
+      } else if (player.duration > Number(seekSlider.max)) {
+        seekSlider.max = String(player.duration);
+        showTimeline();
+      }
+    }),
+  );
+  if (generation !== loadGeneration) {
     return;
   }
-  if (player.stems.size < rows.length) {
+  const failed = results.filter((result) => result.status === "rejected").length;
+  if (player.stems.size === 0) {
+    showMessage(pageMessage, "None of the stems could be loaded.", "error");
+  } else if (failed > 0) {
     showMessage(pageMessage, "Some stems could not be loaded; playing the others.");
   }
+}
 
+/** Turns the controls on once the first stem can be heard. */
+function playerReady(extractionId, generation, saved) {
   seekSlider.max = String(player.duration);
   seekSlider.disabled = false;
   playButton.disabled = false;
@@ -237,13 +260,20 @@ async function openExtraction(extractionId) {
   exportButton.disabled = false;
   metronomeToggle.disabled = beats.length === 0;
   countInSelect.disabled = beats.length === 0;
-  currentExtraction = extractionId;
-  shownSections = extraction.structure ?? [];
-  shownChords = extraction.chords ?? [];
+  const stretchable = canStretch(context);
+  pitchInput.disabled = !stretchable;
+  tempoInput.disabled = !stretchable;
+  shiftReset.disabled = !stretchable;
+  shiftHint.hidden = stretchable;
   chordPanel.hidden = shownChords.length === 0;
   showTimeline();
   if (Number.isInteger(saved.transpose) && saved.transpose !== 0) {
     setTranspose(saved.transpose);
+  }
+  const savedPitch = Number.isInteger(saved.pitch) ? saved.pitch : 0;
+  const savedTempo = Number.isInteger(saved.tempo) ? saved.tempo : 100;
+  if (stretchable && (savedPitch !== 0 || savedTempo !== 100)) {
+    setShift(savedPitch, savedTempo, { chordsFollow: false });
   }
   showLyrics(extractionId, generation);
   updatePosition();
@@ -375,16 +405,22 @@ function closePlayer() {
   seekSlider.value = "0";
   positionDisplay.textContent = "0:00 / 0:00";
   loopStart = loopEnd = null;
-  for (const button of [
+  for (const control of [
     loopA,
     loopB,
     loopToggle,
     exportButton,
     metronomeToggle,
     countInSelect,
+    pitchInput,
+    tempoInput,
+    shiftReset,
   ]) {
-    button.disabled = true;
+    control.disabled = true;
   }
+  pitch = 0;
+  tempo = 100;
+  showShift();
   showLoop();
   stemList.replaceChildren();
   timeline.show({ duration: 0 });
@@ -596,7 +632,8 @@ function savedSettings() {
 function saveSettings() {
   const stems = Object.fromEntries(stemRows.map((row) => [row.name, row.settings()]));
   try {
-    localStorage.setItem(settingsKey(), JSON.stringify({ stems, transpose }));
+    const settings = { stems, transpose, pitch, tempo };
+    localStorage.setItem(settingsKey(), JSON.stringify(settings));
   } catch {
     // Storage full or off: the mix still works, it is just not remembered.
   }
@@ -615,7 +652,7 @@ async function togglePlay() {
   }
 
   const bars = metronome?.enabled ? Number(countInSelect.value) : 0;
-  const lead = bars * meter * (metronome?.beatSeconds ?? 0);
+  const lead = bars * meter * (metronome?.beatInterval ?? 0);
   await player.play(lead);
   if (bars > 0 && player?.playing) {
     metronome.countIn(bars * meter, player.startTime - lead);
@@ -655,6 +692,65 @@ function updatePosition() {
     positionDisplay.textContent = text;
   }
 }
+
+// Pitch and tempo, each changed without the other.
+
+/**
+ * Sets the pitch shift (semitones) and tempo (percent). Unless told not to,
+ * the chords follow the pitch while they are not transposed on their own.
+ */
+async function setShift(semitones, percent, { chordsFollow = true } = {}) {
+  if (!player) {
+    return;
+  }
+  const shown = player;
+  try {
+    await player.setPitchAndTempo(semitones, percent / 100);
+  } catch (error) {
+    showMessage(pageMessage, `Cannot change pitch or tempo: ${error.message}`, "error");
+    showShift();
+    return;
+  }
+  if (shown !== player) {
+    return; // another song was opened meanwhile
+  }
+  const follow = chordsFollow && transpose === chordShift(pitch);
+  pitch = Math.round(player.semitones);
+  tempo = Math.round(player.rate * 100);
+  showShift();
+  if (follow && chordShift(pitch) !== transpose && !chordPanel.hidden) {
+    await setTranspose(chordShift(pitch));
+  }
+  saveSettings();
+  updatePosition();
+}
+
+/** The chord transposition, -6 to 6, that names the chords heard at `shift`. */
+function chordShift(shift) {
+  return ((((shift + 6) % 12) + 12) % 12) - 6;
+}
+
+function showShift() {
+  pitchInput.value = String(pitch);
+  tempoInput.value = String(tempo);
+  pitchLabel.textContent = pitch > 0 ? `+${pitch}` : String(pitch);
+  tempoLabel.textContent = `${tempo} %`;
+}
+
+pitchInput.addEventListener("input", () => {
+  const shift = Number(pitchInput.value);
+  pitchLabel.textContent = shift > 0 ? `+${shift}` : String(shift);
+});
+tempoInput.addEventListener("input", () => {
+  tempoLabel.textContent = `${tempoInput.value} %`;
+});
+pitchInput.addEventListener("change", () =>
+  setShift(Number(pitchInput.value), tempo),
+);
+tempoInput.addEventListener("change", () =>
+  setShift(pitch, Number(tempoInput.value)),
+);
+shiftReset.addEventListener("click", () => setShift(0, 100));
 
 // The A-B loop: its ends snap to the nearest beat.
 

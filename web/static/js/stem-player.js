@@ -1,12 +1,37 @@
 // Plays decoded stems together, sample-accurately: every play or seek
 // starts one AudioBufferSourceNode per stem at the same context time and
 // the same offset into the song.
+//
+// Pitch and tempo are changed independently with one Signalsmith Stretch
+// node (an AudioWorklet) on the mix: the sources play at the tempo's rate,
+// which also moves their pitch by 12·log2(rate) semitones, and the stretch
+// node shifts the mix by the pitch asked for minus that. One node on the mix
+// costs a fraction of one per stem, keeps the stems' native, sample-accurate
+// sync and loop points, and needs no second copy of the decoded stems in the
+// worklet. At pitch 0 and tempo 100 % the node is left out of the path.
+
+import SignalsmithStretch from "../vendor/signalsmith-stretch/SignalsmithStretch.mjs";
 
 // Sources are scheduled this far ahead so they all start on the same frame.
 const START_LEAD_S = 0.1;
 // Time constant of volume changes, short enough to feel instant, long
 // enough not to click.
 const VOLUME_RAMP_S = 0.01;
+// The pitch shift, in semitones, and the tempo, as a rate, that can be asked.
+export const PITCH_LIMIT = 12;
+export const TEMPO_RANGE = [0.5, 1.5];
+
+// The worklet loads the library from this server, not from a blob: URL as
+// it would by default, which the pages' Content-Security-Policy refuses.
+SignalsmithStretch.moduleUrl = new URL(
+  "../vendor/signalsmith-stretch/SignalsmithStretch.mjs",
+  import.meta.url,
+).href;
+
+/** Whether this browser can change pitch and tempo (worklets need HTTPS). */
+export function canStretch(context) {
+  return Boolean(context.audioWorklet);
+}
 
 export class StemPlayer {
   /**
@@ -17,7 +42,12 @@ export class StemPlayer {
     this.context = context;
     this.onEnded = onEnded;
     this.onLoopEnded = onLoopEnded;
+    // Stems are summed here, then go to `output` directly or through the
+    // stretch node.
+    this.mix = context.createGain();
+    // What is heard: the metronome's clicks join the mix here.
     this.output = context.createGain();
+    this.mix.connect(this.output);
     this.output.connect(context.destination);
     // Listens to what is heard, for the level meter.
     this.meter = context.createAnalyser();
@@ -34,19 +64,31 @@ export class StemPlayer {
     this.pausedAt = 0;
     // Counts play/stop cycles, so a stopped source's "ended" is ignored.
     this.generation = 0;
+    this.endedCount = 0;
     this.resuming = false;
     // The A-B loop, {start, end} in seconds, played sample-accurately by the
     // sources themselves; null when off.
     this.loop = null;
+    // Pitch shift in semitones and tempo as a rate (1 = as recorded).
+    this.semitones = 0;
+    this.rate = 1;
+    // The stretch node, made on first use, and whether the mix goes through
+    // it; it delays what is heard by `latency` seconds.
+    this.stretch = null;
+    this.stretched = false;
+    this.latency = 0;
   }
 
-  /** Adds a decoded stem, routed through its own gain and stereo panner. */
+  /**
+   * Adds a decoded stem, routed through its own gain and stereo panner.
+   * Stems may arrive while the others play: the new one joins in sync.
+   */
   addStem(name, buffer) {
     const gain = this.context.createGain();
     const panner = this.context.createStereoPanner();
     gain.connect(panner);
-    panner.connect(this.output);
-    this.stems.set(name, {
+    panner.connect(this.mix);
+    const stem = {
       buffer,
       gain,
       panner,
@@ -54,7 +96,12 @@ export class StemPlayer {
       muted: false,
       soloed: false,
       pan: 0,
-    });
+    };
+    this.stems.set(name, stem);
+    gain.gain.value = this.heardVolume(stem);
+    if (this.playing) {
+      this.joinPlayback(stem);
+    }
   }
 
   /** Length of the longest stem, in seconds. */
@@ -72,7 +119,7 @@ export class StemPlayer {
       return this.pausedAt;
     }
     const elapsed = Math.max(0, this.context.currentTime - this.startTime);
-    const reached = this.startOffset + elapsed;
+    const reached = this.startOffset + elapsed * this.rate;
     if (this.loop && reached >= this.loop.end) {
       const length = this.loop.end - this.loop.start;
       return this.loop.start + ((reached - this.loop.start) % length);
@@ -181,6 +228,58 @@ export class StemPlayer {
     }
   }
 
+  /**
+   * Shifts the pitch by `semitones` (-12 to 12) and plays at `rate` times
+   * the recorded tempo (0.5 to 1.5), each without changing the other. Throws,
+   * changing nothing, when the browser cannot run the stretch worklet.
+   */
+  async setPitchAndTempo(semitones, rate) {
+    const pitch = Math.max(-PITCH_LIMIT, Math.min(PITCH_LIMIT, semitones));
+    const tempo = Math.max(TEMPO_RANGE[0], Math.min(TEMPO_RANGE[1], rate));
+    const stretched = pitch !== 0 || tempo !== 1;
+    if (stretched) {
+      await this.ensureStretch();
+    }
+    const rerouted = stretched !== this.stretched;
+    const restart = this.playing && (tempo !== this.rate || rerouted);
+    const position = this.position;
+    if (restart) {
+      this.stopSources();
+    }
+    this.semitones = pitch;
+    this.rate = tempo;
+    if (rerouted) {
+      this.mix.disconnect();
+      this.mix.connect(stretched ? this.stretch : this.output);
+      this.stretched = stretched;
+      this.latency = stretched ? this.stretchLatency : 0;
+    }
+    if (stretched) {
+      this.stretch.schedule({ semitones: sourceShift(pitch, tempo) });
+    }
+    if (restart) {
+      this.startSources(position);
+    }
+  }
+
+  /** Makes the stretch node once; later calls wait for the same one. */
+  ensureStretch() {
+    this.stretchReady ??= (async () => {
+      if (!canStretch(this.context)) {
+        throw new Error("pitch and tempo need a secure (HTTPS) connection");
+      }
+      const node = await SignalsmithStretch(this.context);
+      node.connect(this.output);
+      await node.schedule({ active: true });
+      this.stretchLatency = await node.latency();
+      this.stretch = node;
+    })();
+    this.stretchReady.catch(() => {
+      this.stretchReady = null; // let a later try start again
+    });
+    return this.stretchReady;
+  }
+
   /** The loudness of what is heard now, as an RMS amplitude (0 to about 1). */
   level() {
     this.meter.getFloatTimeDomainData(this.samples);
@@ -198,29 +297,53 @@ export class StemPlayer {
       stem.gain.disconnect();
       stem.panner.disconnect();
     }
+    this.mix.disconnect();
+    this.stretch?.disconnect();
     this.output.disconnect();
     this.stems.clear();
   }
 
   /**
-   * The song as the stems are set now (volume, mute, solo, pan), rendered
-   * faster than real time into a stereo AudioBuffer.
+   * The song as the stems are set now (volume, mute, solo, pan, pitch and
+   * tempo), rendered faster than real time into a stereo AudioBuffer.
    */
   async renderMix() {
-    const rate = this.context.sampleRate;
-    const length = Math.max(1, Math.round(this.duration * rate));
-    const offline = new OfflineAudioContext(2, length, rate);
+    const sampleRate = this.context.sampleRate;
+    const frames = Math.max(1, Math.round((this.duration / this.rate) * sampleRate));
+    // The stretch node delays its output: render that much more, then cut
+    // it from the start. Its latency is the same in any context at one rate.
+    const delay = this.stretched ? Math.round(this.latency * sampleRate) : 0;
+    const offline = new OfflineAudioContext(2, frames + delay, sampleRate);
+    let destination = offline.destination;
+    if (this.stretched) {
+      destination = await SignalsmithStretch(offline);
+      destination.connect(offline.destination);
+      await destination.schedule({
+        active: true,
+        semitones: sourceShift(this.semitones, this.rate),
+      });
+    }
     for (const stem of this.stems.values()) {
       const source = offline.createBufferSource();
       source.buffer = stem.buffer;
+      source.playbackRate.value = this.rate;
       const gain = offline.createGain();
       gain.gain.value = this.heardVolume(stem);
       const panner = offline.createStereoPanner();
       panner.pan.value = stem.pan;
-      source.connect(gain).connect(panner).connect(offline.destination);
+      source.connect(gain).connect(panner).connect(destination);
       source.start(0);
     }
-    return offline.startRendering();
+    const rendered = await offline.startRendering();
+    if (delay === 0) {
+      return rendered;
+    }
+    const mix = new AudioBuffer({ numberOfChannels: 2, length: frames, sampleRate });
+    for (let channel = 0; channel < 2; channel += 1) {
+      const samples = rendered.getChannelData(channel);
+      mix.copyToChannel(samples.subarray(delay, delay + frames), channel);
+    }
+    return mix;
   }
 
   heardVolume(stem) {
@@ -236,29 +359,47 @@ export class StemPlayer {
 
   startSources(offset, leadSeconds = 0) {
     const when = this.context.currentTime + START_LEAD_S + leadSeconds;
-    const generation = ++this.generation;
-    let longest = null;
-
+    this.generation += 1;
+    this.endedCount = 0;
     for (const stem of this.stems.values()) {
-      const source = this.context.createBufferSource();
-      source.buffer = stem.buffer;
-      if (this.loop) {
-        source.loop = true;
-        source.loopStart = this.loop.start;
-        source.loopEnd = this.loop.end;
-      }
-      source.connect(stem.gain);
-      source.start(when, Math.min(offset, stem.buffer.duration));
-      this.sources.push(source);
-      if (!longest || stem.buffer.duration > longest.buffer.duration) {
-        longest = source;
-      }
+      this.startSource(stem, when, offset);
     }
-    longest.addEventListener("ended", () => this.handleEnded(generation));
-
-    this.startTime = when;
+    // Heard once the stretch node, if in the path, lets it through.
+    this.startTime = when + this.latency;
     this.startOffset = offset;
     this.playing = true;
+  }
+
+  /** Starts one stem at context time `when`, `offset` seconds into it. */
+  startSource(stem, when, offset) {
+    const source = this.context.createBufferSource();
+    source.buffer = stem.buffer;
+    source.playbackRate.value = this.rate;
+    if (this.loop) {
+      source.loop = true;
+      source.loopStart = this.loop.start;
+      source.loopEnd = this.loop.end;
+    }
+    source.connect(stem.gain);
+    source.start(when, Math.min(offset, stem.buffer.duration));
+    const generation = this.generation;
+    source.addEventListener("ended", () => this.handleEnded(generation));
+    this.sources.push(source);
+  }
+
+  /**
+   * Joins a stem that arrived while the others play: it starts a moment
+   * from now at the song position the others will have reached then.
+   */
+  joinPlayback(stem) {
+    const sourcesStarted = this.startTime - this.latency;
+    const when = Math.max(this.context.currentTime + START_LEAD_S, sourcesStarted);
+    let offset = this.startOffset + (when - sourcesStarted) * this.rate;
+    if (this.loop && offset >= this.loop.end) {
+      const length = this.loop.end - this.loop.start;
+      offset = this.loop.start + ((offset - this.loop.start) % length);
+    }
+    this.startSource(stem, when, offset);
   }
 
   stopSources() {
@@ -275,12 +416,25 @@ export class StemPlayer {
     this.playing = false;
   }
 
+  /** The song ends when every source of this play has ended. */
   handleEnded(generation) {
     if (generation !== this.generation) {
+      return;
+    }
+    this.endedCount += 1;
+    if (this.endedCount < this.sources.length) {
       return;
     }
     this.stopSources();
     this.pausedAt = 0;
     this.onEnded();
   }
+}
+
+/**
+ * The shift the stretch node applies so that the mix, played at `rate`,
+ * sounds `semitones` away from the recording.
+ */
+function sourceShift(semitones, rate) {
+  return semitones - 12 * Math.log2(rate);
 }

@@ -30,12 +30,52 @@ vendor() {
 
     local licence
     licence="$(find "$unpack/package" -maxdepth 1 -iname 'licen[cs]e*' | head -n 1)"
-    if [[ -z "$licence" ]]; then
-        echo "no licence file in $spec" >&2
+    if [[ -n "$licence" ]]; then
+        cp "$licence" "$target/LICENSE"
+    else
+        mit_licence "$unpack/package/package.json" >"$target/LICENSE"
+    fi
+    echo "vendored $spec into $dest/"
+}
+
+# Some packages declare the MIT licence in package.json but ship no licence
+# file; the licence asks for its notice to travel with the code, so write the
+# standard MIT text naming the package's author. Any other licence stops the
+# refresh: its text must be added by hand.
+mit_licence() {
+    local manifest="$1" licence author
+    licence="$(node -p "require('$manifest').license ?? ''")"
+    author="$(node -p "const a = require('$manifest').author; a?.name ?? a ?? ''")"
+    if [[ "$licence" != "MIT" || -z "$author" ]]; then
+        echo "no licence file in $manifest, and not plain MIT with an author" >&2
         exit 1
     fi
-    cp "$licence" "$target/LICENSE"
-    echo "vendored $spec into $dest/"
+    cat <<EOF
+MIT License
+
+Copyright (c) $author
+
+(This package declares "license": "MIT" in its package.json and ships no
+licence file; StemTube's vendor/refresh.sh wrote this standard MIT text.)
+
+Permission is hereby granted, free of charge, to any person obtaining a copy
+of this software and associated documentation files (the "Software"), to deal
+in the Software without restriction, including without limitation the rights
+to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+copies of the Software, and to permit persons to whom the Software is
+furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE.
+EOF
 }
 
 vendor socket.io-client@4.8.4 socket.io-client \
@@ -45,3 +85,6 @@ vendor socket.io-client@4.8.4 socket.io-client \
 vendor swagger-ui-dist@5.35.0 swagger-ui \
     swagger-ui-bundle.js \
     swagger-ui.css
+
+vendor signalsmith-stretch@1.3.2 signalsmith-stretch \
+    SignalsmithStretch.mjs
