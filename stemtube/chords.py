@@ -171,9 +171,28 @@ def notes(label: str, transpose: int = 0) -> list[str]:
     if parsed is None:
         return []
     root, quality, _ = parsed
-    # TODO: spell notes in the chord's own key (E7 holds G#, written Ab here).
-    steps = _INTERVALS.get(quality) or _INTERVALS[_TRIAD.get(quality, "maj")]
-    return [NOTES[(root + transpose + step) % 12] for step in steps]
+    if quality not in _INTERVALS:
+        quality = _TRIAD.get(quality, "maj")
+    root_name = NOTES[(root + transpose) % 12]
+    root_letter = _LETTERS.index(root_name[0])
+    spelled = []
+    for step in _INTERVALS[quality]:
+        # Each tone is written on the letter of its degree above the root,
+        # so E7 holds G# (not Ab) and Bdim7 holds Ab (not G#).
+        degree = _DIM7_DEGREE if quality == "dim7" and step == 9 else _DEGREE[step]
+        letter = (root_letter + degree - 1) % 7
+        pitch = (root + transpose + step) % 12
+        shift = (pitch - _NATURAL[_LETTERS[letter]] + 6) % 12 - 6
+        spelled.append(_LETTERS[letter] + ("#" * shift if shift > 0 else "b" * -shift))
+    return spelled
+
+
+_LETTERS = "CDEFGAB"
+#: The scale degree a chord tone this many semitones above the root is
+#: written as (a 9th shares the 2nd's letter).
+_DEGREE = {0: 1, 2: 2, 3: 3, 4: 3, 5: 4, 6: 5, 7: 5, 8: 5, 9: 6, 10: 7, 11: 7}
+#: A diminished seventh's top note is a 7th, lowered twice.
+_DIM7_DEGREE = 7
 
 
 def _bass_pitch(root: int, bass: str) -> int | None:

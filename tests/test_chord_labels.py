@@ -106,6 +106,12 @@ def test_key_names_read_both_ways():
         ("G:7/b7", 0, ["G", "B", "D", "F"]),
         ("G:sus4", -2, ["F", "Bb", "C"]),
         ("D:sus4(b7)", 0, ["D", "G", "A"]),
+        # Written on the letters of the chord's degrees, in its own key.
+        ("E:7", 0, ["E", "G#", "B", "D"]),
+        ("G#:maj", 0, ["Ab", "C", "Eb"]),
+        ("B:dim7", 0, ["B", "D", "F", "Ab"]),
+        ("C:aug", 1, ["C#", "E#", "G##"]),
+        ("Bb:min9", 0, ["Bb", "Db", "F", "Ab", "C"]),
         ("N", 3, []),
     ],
 )

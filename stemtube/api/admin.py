@@ -1,4 +1,4 @@
-"""Admin routes: users, and the library's storage seen from above.
+"""Admin routes: users, the library's storage seen from above, the job queue.
 
 Every route here answers 403 to a user who is not an admin. The rules about
 users (the last admin stays) live in ``stemtube.users``, shared with the
@@ -13,7 +13,7 @@ from typing import Any
 
 from quart import Blueprint
 
-from stemtube import library, media, users
+from stemtube import job_queue, library, media, users
 from stemtube.api import schemas
 from stemtube.api.common import ApiError, admin_required, caller, db, state
 from stemtube.api.downloads import delete_everywhere
@@ -290,3 +290,38 @@ async def bulk_reset(data: schemas.VideoIds):
             if download is not None and await _reset_extractions(download):
                 count += 1
     return {"success": True, "reset_count": count}
+
+
+# The job queue (not in the reference): what waits, runs and failed.
+
+
+async def _queue_call(action, job_id: int):
+    """Run a ``stemtube.job_queue`` action; its QueueError as a fitting answer."""
+    try:
+        async with state().queue_lock:
+            return await action(db(), state().runner, job_id)
+    except job_queue.QueueError as exc:
+        raise ApiError(exc.status, exc.code, exc.message) from None
+
+
+@bp.get("/api/admin/jobs")
+@admin_required
+@schemas.answers(schemas.Jobs)
+async def list_jobs():
+    return {"jobs": await job_queue.list_jobs(db())}
+
+
+@bp.post("/api/admin/jobs/<int:job_id>/cancel")
+@admin_required
+@schemas.answers(schemas.Said)
+async def cancel_job(job_id: int):
+    await _queue_call(job_queue.cancel, job_id)
+    return {"success": True, "message": "Job cancelled"}
+
+
+@bp.post("/api/admin/jobs/<int:job_id>/retry")
+@admin_required
+@schemas.answers(schemas.JobRetried)
+async def retry_job(job_id: int):
+    new_id = await _queue_call(job_queue.retry, job_id)
+    return {"success": True, "job_id": new_id, "message": "Job queued again"}

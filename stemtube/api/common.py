@@ -13,8 +13,7 @@ import aiosqlite
 from quart import Request, current_app, g
 
 from stemtube.config import Settings
-from stemtube.jobs import active_job_for, create_job
-from stemtube.library import QUEUED
+from stemtube.jobs import active_job_for
 from stemtube.registry import PluginRegistry
 from stemtube.users import User
 
@@ -58,20 +57,11 @@ class AppState:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-async def queue_job(
-    kind: str, target_id: int, mark: Callable[..., Awaitable[None]]
-) -> None:
-    """Mark an item as waiting with ``mark(db, id, **fields)``, then queue its job."""
-    await mark(
-        db(),
-        target_id,
-        status=QUEUED,
-        progress=0,
-        message="Waiting in queue",
-        error_code=None,
-    )
-    job_id = await create_job(db(), kind, target_id)
-    await state().runner.submit(job_id)
+async def queue_job(kind: str, target_id: int) -> None:
+    """Mark a download or extraction as waiting, then queue its job."""
+    from stemtube import job_queue
+
+    await job_queue.queue_item(db(), state().runner, kind, target_id)
 
 
 async def cancel_job(kind: str, target_id: int) -> None:

@@ -122,7 +122,7 @@ async def _request_download(source, video_id: str) -> tuple[dict, bool, str]:
 
 
 async def queue_download(download_id: int) -> None:
-    await queue_job(KIND, download_id, library.update_download)
+    await queue_job(KIND, download_id)
 
 
 async def drop_from_list(download: dict) -> None:

@@ -113,7 +113,7 @@ async def _request_extraction(
 
 
 async def queue_extraction(extraction_id: int) -> None:
-    await queue_job(KIND, extraction_id, library.update_extraction)
+    await queue_job(KIND, extraction_id)
 
 
 @bp.get("/api/extractions")

@@ -41,9 +41,8 @@ async def index():
 
 @bp.get("/mobile")
 async def mobile_index():
-    """The library laid out for a phone: one column, larger touch targets."""
-    # TODO: a phone layout of its own (and the mixer's) comes with the browser
-    # interface issue; this is the main page with touch-sized controls.
+    """The library laid out for a phone: one part at a time behind a tab bar,
+    touch-sized controls (docs/web.md)."""
     return await _library_page(mobile=True)
 
 

@@ -502,6 +502,26 @@ class BulkDeleted(Deleted):
     total_files_deleted: int
 
 
+class QueuedJob(Answer):
+    id: int
+    kind: str
+    target_id: int
+    title: str | None
+    status: str
+    progress: Number
+    error_code: str | None
+    can_cancel: bool
+    can_retry: bool
+
+
+class Jobs(Answer):
+    jobs: list[QueuedJob]
+
+
+class JobRetried(Said):
+    job_id: int
+
+
 class Config(Answer):
     models: list[str]
     chord_backends: list[str]

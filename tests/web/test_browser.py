@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +41,31 @@ async def page():
         page.on("pageerror", lambda error: page.errors.append(str(error)))
         yield page
         await browser.close()
+
+
+SCREENSHOTS = Path(__file__).parents[1] / "screenshots"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+async def screenshot(page, name: str) -> None:
+    """Save the page as tests/screenshots/latest/NAME.png (a test artifact).
+
+    With STEMTUBE_UPDATE_SCREENSHOTS=1 it also replaces the committed
+    tests/screenshots/NAME.png, for a change of look made on purpose.
+    """
+    latest = SCREENSHOTS / "latest"
+    latest.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=latest / f"{name}.png")
+    if os.environ.get("STEMTUBE_UPDATE_SCREENSHOTS") == "1":
+        shutil.copyfile(latest / f"{name}.png", SCREENSHOTS / f"{name}.png")
+
+
+async def fits_the_width(page) -> bool:
+    """Whether the page needs no sideways scrolling."""
+    return await page.evaluate(
+        "document.documentElement.scrollWidth <= window.innerWidth"
+    )
 
 
 async def accept_disclaimer(page) -> None:
@@ -100,11 +127,34 @@ async def test_a_user_logs_in_uploads_extracts_and_plays_the_stems(live_server, 
     await wait_for(page, "!document.querySelector('#play-button').disabled")
     stems = await page.locator("#stems .stem-name").all_inner_texts()
     assert sorted(s.lower() for s in stems) == ["bass", "drums", "other", "vocals"]
+    assert await page.text_content("#song-title") == title
+    assert await page.locator("img").count() == 0
 
     before = await page.text_content("#position")
     await page.click("#play-button")
     await page.wait_for_timeout(1500)
     assert await page.text_content("#position") != before
+
+    # Back in the library, the stems come off the list after a confirmation.
+    await page.goto(live_server.url + "/")
+    remove = page.locator("#extractions-list li button", has_text="Remove")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    await remove.click()
+    assert await page.locator("#extractions-list li").count() == 1
+    page.once("dialog", lambda dialog: dialog.accept())
+    await remove.click()
+    await wait_for(
+        page, "document.querySelectorAll('#extractions-list li').length === 0"
+    )
+    assert await page.locator("#downloads-list li").count() == 1
+    # The phone layout and the mixer's song list show the title as text too.
+    for url, where in [("/mobile#songs", "#downloads-list li"), ("/mixer", "body")]:
+        await page.goto(live_server.url + url)
+        await page.wait_for_selector(where)
+        await page.wait_for_timeout(300)
+        assert await page.locator("img").count() == 0
+    await page.goto(live_server.url + "/mobile#songs")
+    assert title in await page.locator("#downloads-list li").first.inner_text()
     assert page.errors == []
 
 
@@ -151,6 +201,48 @@ async def test_a_user_finds_a_song_on_youtube_and_downloads_it(live_server, page
         )
         assert await page.locator("#downloads-list li").count() == 1
         assert audio.fetches(FISHIN) == 1
+
+        # The analyses left ticked go with the extraction.
+        await page.uncheck("#analyses [name=generate_lyrics]")
+
+        def started(request) -> bool:
+            return request.method == "POST" and request.url.endswith("/api/extractions")
+
+        async with page.expect_request(started) as sent:
+            await row.locator("button", has_text="Extract stems").click()
+        assert (await sent.value).post_data_json == {
+            "video_id": FISHIN,
+            "model": "htdemucs",
+            "generate_chords": True,
+            "generate_lyrics": False,
+            "generate_structure": True,
+        }
+        await page.reload()
+        assert not await page.is_checked("#analyses [name=generate_lyrics]")
+
+    # Bob finds Alice's song in the shared library, adds it, and takes it
+    # off his list again; it stays in the library.
+    await live_server.add_user("bob")
+    await page.context.clear_cookies()
+    await _log_in(page, live_server, "bob")
+    await page.wait_for_selector("#downloads-message:not([hidden])")
+    shared = page.locator("#library-list li", has_text="Let's Go Fishin'")
+    await shared.wait_for()
+    await page.fill("#library-filter", "no such song")
+    assert (
+        await page.inner_text("#library-message") == "No song in the library matches."
+    )
+    await page.fill("#library-filter", "karissa")
+    await shared.locator("button", has_text="Add song").click()
+    await page.wait_for_selector("#downloads-list li >> text=Let's Go Fishin'")
+    await wait_for(
+        page,
+        "document.querySelector('#library-list li').innerText.includes('On your list')",
+    )
+    page.once("dialog", lambda dialog: dialog.accept())
+    await page.locator("#downloads-list li button", has_text="Remove").click()
+    await wait_for(page, "document.querySelectorAll('#downloads-list li').length === 0")
+    await shared.locator("button", has_text="Add song").wait_for()
     assert page.errors == []
 
 
@@ -228,6 +320,33 @@ async def test_an_admin_manages_users_settings_and_logs_from_the_page(
     await page.locator("#logs-list li").first.locator("button").click()
     await page.wait_for_selector("#log-view:not([hidden])")
     assert "logged in" in await page.text_content("#log-view")
+
+    # The job queue: Mallory's extraction, running, is stopped and retried
+    # from the page; the list follows the job by itself.
+    _, long_song = await upload(mallory, TEST_DATA / "real" / "fishin.ogg")
+    body = {"video_id": long_song["video_id"], "generate_lyrics": False}
+    async with mallory.post("/api/extractions", json=body) as answer:
+        extraction_id = (await answer.json())["extraction_id"]
+    await page.reload()
+    job = page.locator("#jobs-rows tr", has_text=long_song["title"])
+    await wait_for(
+        page,
+        "[...document.querySelectorAll('#jobs-rows tr')].some((tr) =>"
+        " tr.dataset.status === 'running' && tr.innerText.includes('Stems'))",
+    )
+    await job.locator("button", has_text="Cancel").click()
+    await wait_for(
+        page, "document.querySelector('#jobs-rows tr').dataset.status === 'cancelled'"
+    )
+    async with mallory.get(f"/api/extractions/{extraction_id}") as answer:
+        assert (await answer.json())["error_code"] == "CANCELLED"
+    await job.first.locator("button", has_text="Retry").click()
+    await wait_for(
+        page,
+        "document.querySelector('#jobs-rows tr').dataset.status === 'completed'",
+        timeout_s=180,
+    )
+    assert "Done" in await page.locator("#jobs-rows tr").first.inner_text()
 
     # A user who is not an admin gets no admin page.
     async with carol.get("/admin") as answer:
@@ -445,6 +564,42 @@ async def test_the_mixer_shows_waveforms_and_a_timeline_that_seeks(
         assert await other.locator(".pan-label").inner_text() == "L 100"
         solo = vocals.locator("button", has_text="Solo")
         assert await solo.get_attribute("aria-pressed") == "false"
+        assert page.errors == []
+
+        # The pages as they look, on a laptop and on a phone; none needs
+        # sideways scrolling on the phone.
+        await mute.click()
+        await sections.nth(2).click()
+        mixer = page.url
+        await page.set_viewport_size(DESKTOP)
+        await page.evaluate("window.scrollTo(0, 0)")
+        await screenshot(page, "mixer-1280x800")
+        await page.goto(server.url + "/")
+        await page.wait_for_selector("#extractions-list li")
+        await screenshot(page, "main-1280x800")
+        phone = await page.context.browser.new_context(
+            storage_state=await page.context.storage_state(),
+            viewport=PHONE,
+            is_mobile=True,
+            has_touch=True,
+        )
+        small = await phone.new_page()
+        small.on("pageerror", lambda error: page.errors.append(str(error)))
+        for name, url, ready in [
+            ("main", "/", "#extractions-list li"),
+            ("mobile", "/mobile#songs", "#downloads-list li"),
+            ("mixer", mixer.removeprefix(server.url), "#stems li.ready"),
+        ]:
+            await small.goto(server.url + url)
+            await small.wait_for_selector(ready)
+            await small.wait_for_timeout(300)
+            assert await fits_the_width(small), name
+            await screenshot(small, f"{name}-390x844")
+        await small.goto(server.url + "/mobile")
+        await small.click("#tab-bar >> text=Library")
+        assert await small.locator("#library-filter").is_visible()
+        assert await small.locator("#downloads-list").is_hidden()
+        await phone.close()
         assert page.errors == []
     finally:
         await server.stop()

@@ -1,4 +1,5 @@
-// Admin pages: users, storage, configuration and logs, through the admin API.
+// Admin pages: users, storage, the job queue, configuration and logs,
+// through the admin API.
 // The same script serves /admin, /admin/embedded and /admin/mobile-settings;
 // it wires up only the sections the page has.
 
@@ -164,6 +165,104 @@ function setupStorage() {
   return refresh();
 }
 
+// The job queue.
+
+const JOBS_POLL_MS = 3000;
+const JOB_KINDS = { download: "Download", extraction: "Stems", analysis: "Analysis" };
+
+function setupJobs() {
+  const rows = document.getElementById("jobs-rows");
+  const message = document.getElementById("jobs-message");
+  let timer = null;
+
+  async function refresh() {
+    clearTimeout(timer);
+    let jobs = [];
+    try {
+      jobs = (await getJson("/api/admin/jobs")).jobs;
+      rows.replaceChildren(...jobs.map(jobRow));
+      if (jobs.length === 0) {
+        rows.replaceChildren(
+          el("tr", {}, [el("td", { text: "No jobs yet.", attrs: { colspan: 5 } })]),
+        );
+      }
+    } catch (error) {
+      showMessage(message, error.message, "error");
+    }
+    // Polled while something waits or runs, and the page is looked at.
+    if (jobs.some((job) => job.can_cancel)) {
+      timer = setTimeout(() => {
+        if (document.visibilityState === "visible") {
+          refresh();
+        } else {
+          document.addEventListener("visibilitychange", refresh, { once: true });
+        }
+      }, JOBS_POLL_MS);
+    }
+  }
+
+  function jobRow(job) {
+    const kind = JOB_KINDS[job.kind] ?? job.kind;
+    const what = job.model ? `${kind} (${job.model})` : kind;
+    const actions = [];
+    if (job.can_cancel) {
+      actions.push(
+        button(
+          "Cancel",
+          () => {
+            if (window.confirm(`Stop job ${job.id}? Its users see it cancelled.`)) {
+              act(message, () => postJson(`/api/admin/jobs/${job.id}/cancel`, {}), {
+                done: `Job ${job.id} cancelled.`,
+                after: refresh,
+              });
+            }
+          },
+          "danger",
+        ),
+      );
+    }
+    if (job.can_retry) {
+      actions.push(
+        button("Retry", () =>
+          act(message, () => postJson(`/api/admin/jobs/${job.id}/retry`, {}), {
+            done: `Job ${job.id} queued again.`,
+            after: refresh,
+          }),
+        ),
+      );
+    }
+    const when = job.finished_at ?? job.started_at ?? job.created_at;
+    const tr = row(
+      [`${what} #${job.id}`, job.title || job.video_id || "—", jobStatus(job), when],
+      actions,
+    );
+    tr.dataset.status = job.status;
+    return tr;
+  }
+
+  document.getElementById("jobs-refresh").addEventListener("click", refresh);
+  return refresh();
+}
+
+function jobStatus(job) {
+  switch (job.status) {
+    case "running": {
+      const doing = job.message ? ` · ${job.message}` : "";
+      return `Running, ${Math.round(job.progress)} %${doing}`;
+    }
+    case "queued":
+      return "Waiting";
+    case "failed": {
+      const why = job.error_message ? `: ${job.error_message}` : "";
+      return `Failed (${job.error_code ?? "no code"})${why}`;
+    }
+    case "cancelled":
+      return "Cancelled";
+    default:
+      return job.status === "completed" ? "Done" : job.status;
+  }
+}
+
 // Configuration.
 
 async function setupConfig() {
@@ -245,5 +344,6 @@ setupConfig();
 if (!pageData.settings_only) {
   setupUsers();
   setupStorage();
+  setupJobs();
   setupLogs();
 }

@@ -74,18 +74,38 @@ export function postJson(url, body, options = {}) {
   return requestJson(url, { ...options, method: "POST", body });
 }
 
-/** Returns the message of a JSON error body, or one made from the status. */
+/** DELETEs `url` and returns the JSON answer. */
+export function deleteJson(url) {
+  return requestJson(url, { method: "DELETE" });
+}
+
+/**
+ * Returns the message of a JSON error body (the server writes those for
+ * users), or one made from the status when a proxy or a crash left none.
+ */
 export function errorText(response, data) {
   if (data && typeof data.error === "string" && data.error) {
     return data.error;
   }
-  if (response.status === 413) {
-    return "The file is too large.";
+  switch (response.status) {
+    case 403:
+      return "You are not allowed to do that.";
+    case 404:
+      return "It is not there any more; reload the page.";
+    case 413:
+      return "The file is too large.";
+    case 429:
+      return "Too many requests, wait a minute.";
+    case 502:
+    case 503:
+    case 504:
+      return "The server is not answering right now; try again in a moment.";
+    default:
+      if (response.status >= 500) {
+        return "Something went wrong on the server; its log has the details.";
+      }
+      return `The server answered ${response.status} ${response.statusText}`.trim();
   }
-  if (response.status === 429) {
-    return "Too many requests, wait a minute.";
-  }
-  return `The server answered ${response.status} ${response.statusText}`.trim();
 }
 
 async function readJsonBody(response) {

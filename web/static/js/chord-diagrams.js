@@ -5,7 +5,7 @@
 
 const SVG = "http://www.w3.org/2000/svg";
 const NOTES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"];
-const ALIASES = { Db: "C#", "D#": "Eb", Gb: "F#", "G#": "Ab", "A#": "Bb" };
+const NATURAL = { C: 0, D: 2, E: 4, F: 5, G: 7, A: 9, B: 11 };
 
 // Frets above the barre, low E string first; null is a string not played.
 const E_SHAPES = {
@@ -38,8 +38,17 @@ const A_SHAPES = {
 // Qualities without a shape of their own are played as their nearest one.
 const FALLBACK = { minmaj7: "min", maj9: "maj7", min9: "min7", 1: "5" };
 
+/** The pitch class of a note name (E#, Cb and G## included), or -1. */
 function pitch(note) {
-  return NOTES.indexOf(ALIASES[note] ?? note);
+  const natural = NATURAL[note?.[0]];
+  if (natural === undefined) {
+    return -1;
+  }
+  let shift = 0;
+  for (const sign of note.slice(1)) {
+    shift += sign === "#" ? 1 : sign === "b" ? -1 : 0;
+  }
+  return (((natural + shift) % 12) + 12) % 12;
 }
 
 function svg(tag, attrs = {}) {

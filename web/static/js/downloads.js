@@ -1,7 +1,8 @@
 // Songs list component: one row per download, with a model choice, an
-// "Extract stems" button and a link to the mixer once stems exist.
+// "Extract stems" button, a link to the mixer once stems exist, and a
+// button that takes the song off the user's list.
 
-import { getJson, mixerUrl, postJson } from "./api.js";
+import { deleteJson, getJson, mixerUrl, postJson } from "./api.js";
 import { el, showMessage } from "./dom.js";
 import { formatDuration, formatSize } from "./format.js";
 
@@ -9,15 +10,27 @@ const RUNNING = new Set(["queued", "extracting"]);
 
 /**
  * The songs list. `onExtractionStarted()` is called after the server
- * accepted an extraction, so the page can refresh the extractions list.
+ * accepted an extraction, and `onRemoved()` after a song left the list, so
+ * the page can refresh the other lists; `analyses()` gives the
+ * `generate_*` flags an extraction is started with.
  */
 export class DownloadsList {
-  constructor({ list, message, models, defaultModel, onExtractionStarted }) {
+  constructor({
+    list,
+    message,
+    models,
+    defaultModel,
+    analyses = () => ({}),
+    onExtractionStarted,
+    onRemoved = () => {},
+  }) {
     this.list = list;
     this.message = message;
     this.models = models;
     this.defaultModel = defaultModel;
+    this.analyses = analyses;
     this.onExtractionStarted = onExtractionStarted;
+    this.onRemoved = onRemoved;
     this.downloads = [];
     this.chosenModels = new Map();
     this.rows = new Map();
@@ -37,7 +50,8 @@ export class DownloadsList {
   render() {
     this.rows.clear();
     if (this.downloads.length === 0) {
-      showMessage(this.message, "No songs yet. Find one on YouTube or upload one above.");
+      const hint = "No songs yet. Find one on YouTube, upload one, or add one below.";
+      showMessage(this.message, hint);
       this.list.replaceChildren();
       return;
     }
@@ -90,8 +104,46 @@ export class DownloadsList {
         el("p", { className: "item-details", text: details.join(" · ") }),
         status,
       ]),
-      el("div", { className: "item-actions" }, [select, button, mixerLink]),
+      el("div", { className: "item-actions" }, [
+        select,
+        button,
+        mixerLink,
+        this.removeButton(download, status),
+      ]),
     ]);
+  }
+
+  /** A button that takes the song off the user's list, after asking. */
+  removeButton(download, status) {
+    const button = el("button", {
+      className: "secondary",
+      text: "Remove",
+      attrs: { type: "button", title: "Take this song off your list" },
+    });
+    button.addEventListener("click", async () => {
+      const title = download.title || download.video_id;
+      const question =
+        `Remove “${title}” from your songs? Its stems go off your list too; ` +
+        "the song stays in the shared library for the others.";
+      if (!window.confirm(question)) {
+        return;
+      }
+      button.disabled = true;
+      const id = encodeURIComponent(download.video_id);
+      try {
+        // The bulk route counts, where the single one would be a 404 for a
+        // song without stems on the list.
+        const videoIds = { video_ids: [download.video_id] };
+        await postJson("/api/user/extractions/bulk-remove-from-list", videoIds);
+        await deleteJson(`/api/user/downloads/${id}/remove-from-list`);
+        this.onRemoved();
+      } catch (error) {
+        status.textContent = `Cannot remove it: ${error.message}`;
+        status.dataset.kind = "error";
+        button.disabled = false;
+      }
+    });
+    return button;
   }
 
   /** A song still being downloaded, or whose download failed. */
@@ -117,6 +169,7 @@ export class DownloadsList {
     const row = { download, status, fetching: true };
     showFetchStatus(status, download);
     this.rows.set(download.id, row);
+    actions.push(this.removeButton(download, status));
     return el("li", { className: "item" }, [
       el("div", { className: "item-main" }, [
         el("p", { className: "item-title", text: download.title || download.video_id }),
@@ -179,6 +232,7 @@ export class DownloadsList {
       const answer = await postJson("/api/extractions", {
         video_id: row.download.video_id,
         model,
+        ...this.analyses(),
       });
       const started = {
         id: answer.extraction_id,

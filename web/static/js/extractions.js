@@ -1,7 +1,7 @@
 // Extractions list component: every stem extraction of the user, with a
 // progress bar while it runs and the error message when it failed.
 
-import { getJson, mixerUrl } from "./api.js";
+import { deleteJson, getJson, mixerUrl } from "./api.js";
 import { el, showMessage } from "./dom.js";
 
 const RUNNING = new Set(["queued", "extracting"]);
@@ -13,9 +13,11 @@ const STATUS_LABELS = {
 };
 
 export class ExtractionsList {
-  constructor({ list, message }) {
+  /** `onRemoved()` is called after an extraction left the user's list. */
+  constructor({ list, message, onRemoved = () => {} }) {
     this.list = list;
     this.message = message;
+    this.onRemoved = onRemoved;
     this.rows = new Map();
   }
 
@@ -70,8 +72,34 @@ export class ExtractionsList {
         progress,
         error,
       ]),
-      el("div", { className: "item-actions" }, [mixerLink]),
+      el("div", { className: "item-actions" }, [mixerLink, this.removeButton(row)]),
     ]);
+  }
+
+  removeButton(row) {
+    const button = el("button", {
+      className: "secondary",
+      text: "Remove",
+      attrs: { type: "button", title: "Take these stems off your list" },
+    });
+    button.addEventListener("click", async () => {
+      const { extraction } = row;
+      const title = extraction.title || extraction.video_id;
+      const model = extraction.model ? ` (${extraction.model})` : "";
+      const question = `Remove the stems of “${title}”${model} from your list?`;
+      if (!window.confirm(question)) {
+        return;
+      }
+      button.disabled = true;
+      try {
+        await deleteJson(`/api/extractions/${encodeURIComponent(extraction.id)}`);
+        this.onRemoved();
+      } catch (error) {
+        showMessage(row.error, `Cannot remove them: ${error.message}`, "error");
+        button.disabled = false;
+      }
+    });
+    return button;
   }
 
   /** Shows the row's current status, progress and error. */

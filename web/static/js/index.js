@@ -1,11 +1,13 @@
-// Library view: YouTube search, upload, the songs list and the extractions
-// list, kept up to date by the server's Socket.IO progress events.
+// Library view: YouTube search, upload, the songs list, the extractions
+// list and the shared library, kept up to date by the server's Socket.IO
+// progress events.
 
 import { io } from "/static/vendor/socket.io-client/socket.io.esm.min.js";
 import { loginUrl } from "./api.js";
 import { el, readPageData, showMessage } from "./dom.js";
 import { DownloadsList } from "./downloads.js";
 import { ExtractionsList } from "./extractions.js";
+import { SharedLibrary } from "./library.js";
 import { setupUpload } from "./upload.js";
 import { setupYouTube } from "./youtube.js";
 
@@ -14,16 +16,56 @@ const REFRESH_DELAY_MS = 300;
 const pageData = readPageData();
 const liveNotice = document.getElementById("live-notice");
 
+const ANALYSES_KEY = "stemtube.analyses";
+const analyses = document.getElementById("analyses");
+
 const extractions = new ExtractionsList({
   list: document.getElementById("extractions-list"),
   message: document.getElementById("extractions-message"),
+  onRemoved: () => scheduleRefresh(),
 });
 const downloads = new DownloadsList({
   list: document.getElementById("downloads-list"),
   message: document.getElementById("downloads-message"),
   models: pageData.models ?? {},
   defaultModel: pageData.default_model,
+  analyses: chosenAnalyses,
   onExtractionStarted: () => scheduleRefresh(),
+  onRemoved: () => scheduleRefresh(),
+});
+const sharedLibrary = new SharedLibrary({
+  list: document.getElementById("library-list"),
+  message: document.getElementById("library-message"),
+  filter: document.getElementById("library-filter"),
+  onAdded: () => scheduleRefresh(),
+});
+
+/** The analyses ticked, as the `generate_*` flags of POST /api/extractions. */
+function chosenAnalyses() {
+  const flags = {};
+  for (const box of analyses.querySelectorAll("input[type=checkbox]")) {
+    flags[box.name] = box.checked;
+  }
+  return flags;
+}
+
+// The choice of analyses is remembered in this browser.
+try {
+  const saved = JSON.parse(localStorage.getItem(ANALYSES_KEY) ?? "{}") ?? {};
+  for (const box of analyses.querySelectorAll("input[type=checkbox]")) {
+    if (typeof saved[box.name] === "boolean") {
+      box.checked = saved[box.name];
+    }
+  }
+} catch {
+  // Storage off or damaged: every analysis stays ticked.
+}
+analyses.addEventListener("change", () => {
+  try {
+    localStorage.setItem(ANALYSES_KEY, JSON.stringify(chosenAnalyses()));
+  } catch {
+    // Storage full or off: the choice holds until the page is left.
+  }
 });
 
 let refreshTimer = null;
@@ -36,7 +78,11 @@ function scheduleRefresh() {
 
 function refreshAll() {
   clearTimeout(refreshTimer);
-  return Promise.all([downloads.refresh(), extractions.refresh()]);
+  return Promise.all([
+    downloads.refresh(),
+    extractions.refresh(),
+    sharedLibrary.refresh(),
+  ]);
 }
 
 function connectLiveUpdates() {

@@ -267,8 +267,9 @@ function playerReady(extractionId, generation, saved) {
   shiftHint.hidden = stretchable;
   chordPanel.hidden = shownChords.length === 0;
   showTimeline();
-  if (Number.isInteger(saved.transpose) && saved.transpose !== 0) {
-    setTranspose(saved.transpose);
+  if (shownChords.length > 0) {
+    // Asked even untransposed: the answer names each chord's notes.
+    setTranspose(Number.isInteger(saved.transpose) ? saved.transpose : 0);
   }
   const savedPitch = Number.isInteger(saved.pitch) ? saved.pitch : 0;
   const savedTempo = Number.isInteger(saved.tempo) ? saved.tempo : 100;
@@ -630,7 +631,11 @@ function savedSettings() {
 }
 
 function saveSettings() {
-  const stems = Object.fromEntries(stemRows.map((row) => [row.name, row.settings()]));
+  // Stems still loading keep what was saved for them.
+  const stems = {
+    ...savedSettings().stems,
+    ...Object.fromEntries(stemRows.map((row) => [row.name, row.settings()])),
+  };
   try {
     const settings = { stems, transpose, pitch, tempo };
     localStorage.setItem(settingsKey(), JSON.stringify(settings));

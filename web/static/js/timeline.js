@@ -5,7 +5,11 @@
 import { el } from "./dom.js";
 import { formatDuration } from "./format.js";
 
-// TODO: on a phone the chord lane is too narrow for its names; it should scroll.
+// A chord's box is kept at least this wide, in CSS pixels: on a narrow
+// screen the lanes get wider than the page and scroll sideways together,
+// following the playhead.
+const MIN_CHORD_PX = 40;
+
 export class Timeline {
   /** `onSeek(seconds)` is called when a section, chord or waveform is clicked. */
   constructor(container, { onSeek }) {
@@ -14,6 +18,8 @@ export class Timeline {
     this.duration = 0;
     this.lanes = [];
     this.playheads = [];
+    this.scroller = null;
+    this.tracks = null;
   }
 
   /**
@@ -23,20 +29,34 @@ export class Timeline {
   show({ duration, sections = [], chords = [] }) {
     this.duration = duration;
     this.lanes = [];
-    const rows = [];
+    this.playheads = [];
+    const titles = [];
+    const tracks = [];
     if (sections.length > 0) {
       const name = (section) => capitalized(section.label);
-      rows.push(this.lane("Sections", "sections", sections, name));
+      titles.push(el("span", { className: "lane-title", text: "Sections" }));
+      tracks.push(this.lane("sections", sections, name));
     }
     const heard = chords.filter((c) => c.label !== "N");
     if (heard.length > 0) {
-      rows.push(this.lane("Chords", "chords", heard, (c) => c.name ?? c.label));
+      titles.push(el("span", { className: "lane-title", text: "Chords" }));
+      tracks.push(this.lane("chords", heard, (c) => c.name ?? c.label));
     }
-    this.container.replaceChildren(...rows);
-    this.container.hidden = rows.length === 0;
+    this.tracks = el("div", { className: "timeline-tracks" }, tracks);
+    const shortest = typicalLength(heard);
+    if (shortest > 0 && duration > 0) {
+      const width = Math.ceil((duration / shortest) * MIN_CHORD_PX);
+      this.tracks.style.width = `max(100%, ${width}px)`;
+    }
+    this.scroller = el("div", { className: "timeline-scroll" }, [this.tracks]);
+    this.container.replaceChildren(
+      el("div", { className: "lane-titles" }, titles),
+      this.scroller,
+    );
+    this.container.hidden = tracks.length === 0;
   }
 
-  lane(title, kind, spans, text) {
+  lane(kind, spans, text) {
     const playhead = el("span", {
       className: "playhead",
       attrs: { "aria-hidden": "true" },
@@ -64,12 +84,9 @@ export class Timeline {
         return { button, span };
       });
     this.lanes.push(buttons);
-    return el("div", { className: `lane ${kind}-lane` }, [
-      el("span", { className: "lane-title", text: title }),
-      el("div", { className: "lane-track" }, [
-        ...buttons.map((b) => b.button),
-        playhead,
-      ]),
+    return el("div", { className: `lane-track ${kind}-lane` }, [
+      ...buttons.map((b) => b.button),
+      playhead,
     ]);
   }
 
@@ -83,6 +100,7 @@ export class Timeline {
     for (const playhead of this.playheads) {
       playhead.style.left = left;
     }
+    this.keepInView(position);
     for (const buttons of this.lanes) {
       for (const { button, span } of buttons) {
         const current = span.start <= position && position < span.end;
@@ -90,6 +108,27 @@ export class Timeline {
       }
     }
   }
+
+  /** Scrolls wide lanes so the playhead stays in sight. */
+  keepInView(position) {
+    const scroller = this.scroller;
+    if (!scroller || scroller.scrollWidth <= scroller.clientWidth) {
+      return;
+    }
+    const x = (this.percent(position) / 100) * scroller.scrollWidth;
+    const margin = scroller.clientWidth / 8;
+    const seen = scroller.scrollLeft;
+    if (x < seen + margin / 2 || x > seen + scroller.clientWidth - margin) {
+      scroller.scrollLeft = Math.max(0, x - scroller.clientWidth / 3);
+    }
+  }
+}
+
+/** The median length of the chords, in seconds (0 without chords). */
+function typicalLength(chords) {
+  const lengths = chords.map((c) => c.end - c.start).filter((l) => l > 0);
+  lengths.sort((a, b) => a - b);
+  return lengths.length > 0 ? lengths[Math.floor(lengths.length / 2)] : 0;
 }
 
 function capitalized(text) {
