@@ -82,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path)
     imp.set_defaults(func=cmd_models_import)
 
+    admin = commands.add_parser(
+        "admin",
+        help="the admin console in this terminal: users, storage, jobs, logs "
+        "and health, with or without the server running",
+    )
+    admin.set_defaults(func=cmd_admin)
+
     doctor = commands.add_parser(
         "doctor",
         help="check the settings, data folder, plugins, model weights, "
@@ -341,96 +348,26 @@ def cmd_models_import(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_admin(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the Textual admin console on the settings' data folder."""
+    from stemtube.admin_tui.app import run
+
+    if not sys.stdout.isatty():
+        print("stemtube: the admin console needs a terminal", file=sys.stderr)
+        return 2
+    return run(settings)
+
+
 def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
     """Print what StemTube will run with, and whether each part works."""
-    import os
+    from stemtube.doctor import checks
 
-    import av
-
-    from stemtube import media
-    from stemtube.extraction import resolve_device
-
-    problems = 0
-
-    def line(ok: bool | None, what: str, detail: str) -> None:
-        nonlocal problems
-        mark = {True: "ok  ", False: "FAIL", None: "note"}[ok]
-        problems += ok is False
-        print(f"{mark} {what:20} {detail}")
-
-    line(True, "settings", str(settings.source or "built-in defaults"))
-    data = settings.data_dir
-    writable = data.is_dir() and os.access(data, os.W_OK | os.X_OK)
-    creatable = not data.exists() and os.access(_existing_parent(data), os.W_OK)
-    line(
-        writable or creatable,
-        "data folder",
-        f"{data}{'' if data.exists() else ' (created at first start)'}",
-    )
-    registry = _registry(settings)
-    for info in registry.plugins.values():
-        ok = {"loaded": True, "disabled": None}.get(info.status, False)
-        detail = info.status + (f": {info.message}" if info.message else "")
-        line(ok, f"plugin {info.name}", detail)
-    models = registry.models()
-    line(bool(models), "separation models", ", ".join(models) or "none")
-    for model in models:
-        separator = registry.separator_for(model)
-        has = getattr(separator, "has_weights", lambda m: True)(model)
-        can_fetch = getattr(separator, "allow_download", True)
-        line(
-            True if has else (None if can_fetch else False),
-            f"weights {model}",
-            "present"
-            if has
-            else "missing; fetched on first use or by `stemtube models download`"
-            if can_fetch
-            else "missing and downloads are off; `stemtube models import FILE`",
-        )
-    backends = sorted(registry.chord_backends)
-    line(
-        True if backends else None,
-        "chord backends",
-        ", ".join(backends) or "none loaded: songs get no chords",
-    )
-    engines = sorted(registry.lyrics_engines)
-    line(
-        True if engines else None,
-        "lyric engines",
-        ", ".join(engines) or "none loaded: songs get no lyrics",
-    )
-    for what in ("rhythm", "key", "structure"):
-        analyser = registry.analyser_for(what)
-        line(
-            True if analyser else None,
-            f"{what} analyser",
-            analyser.name if analyser else "none loaded",
-        )
-    for source in registry.sources.values():
-        for ok, what, detail in getattr(source, "diagnostics", list)():
-            line(ok, what, detail)
-    line(True, "audio decoding", f"PyAV {av.__version__}")
-    exe = media.ffmpeg_executable()
-    line(
-        True if exe else None,
-        "ffmpeg program",
-        f"{exe} ({media.ffmpeg_version()})" if exe else "not found",
-    )
-    try:
-        import torch
-
-        device = resolve_device(settings.separation.device)
-        line(True, "device", f"{device} (torch {torch.__version__})")
-    except ImportError:
-        line(False, "device", "torch is not installed")
+    found = checks(settings)
+    for check in found:
+        print(f"{check.mark:4} {check.what:20} {check.detail}")
+    problems = sum(check.ok is False for check in found)
     print("all good" if not problems else f"{problems} problem(s) found")
     return 1 if problems else 0
-
-
-def _existing_parent(path: Path) -> Path:
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    return path
 
 
 def cmd_separate(settings: Settings, args: argparse.Namespace) -> int:

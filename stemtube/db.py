@@ -131,6 +131,15 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (user_id, download_id)
     );
     """,
+    # 6: another process (the admin console) asks the server's runner to
+    # stop a job, and sees whether a runner is alive.
+    """
+    ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE heartbeats (
+        name TEXT PRIMARY KEY,
+        at REAL NOT NULL
+    );
+    """,
 ]
 
 

@@ -15,11 +15,19 @@ import aiosqlite
 
 from stemtube import analysis, download, extraction, library
 from stemtube.db import fetch_row, fetch_rows
-from stemtube.jobs import CANCELLED, FAILED, QUEUED, RUNNING, Job, create_job, get_job
+from stemtube.jobs import (
+    CANCEL_MESSAGE,
+    CANCELLED,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    DatabaseRunner,
+    create_job,
+    get_job,
+)
 
 #: Jobs listed besides every queued and running one: the latest finished.
 FINISHED_SHOWN = 100
-CANCEL_MESSAGE = "Cancelled by an admin"
 
 #: How each kind of item job marks its item as waiting again.
 _MARK = {
@@ -110,19 +118,36 @@ async def cancel(db: aiosqlite.Connection, runner: Any, job_id: int) -> None:
     """Stop a queued or running job; its item fails with code ``CANCELLED``.
 
     The users waiting on the item are told through its handler, as for any
-    failure, so they see it stopped and can start it again.
+    failure, so they see it stopped and can start it again. From the console
+    the running server's runner does this, asked through the jobs table.
     """
     job = await _job(db, job_id)
     if job["status"] not in (QUEUED, RUNNING):
         raise QueueError(
             409, "JOB_NOT_ACTIVE", f"This job is {job['status']}: nothing to stop."
         )
-    await runner.cancel(job_id)
-    handler = runner.handlers.get(job["kind"])
-    if handler is not None:
-        params = json.loads(job["params"] or "{}")
-        target = Job(job_id, job["kind"], job["target_id"], params)
-        await handler.failed(target, "CANCELLED", CANCEL_MESSAGE)
+    await runner.abort(job_id, "CANCELLED", CANCEL_MESSAGE)
+
+
+async def mark_failed(db: aiosqlite.Connection, job: dict, code: str, message: str):
+    """Fail the download or extraction a job worked on (no server to do it)."""
+    if job["kind"] in _MARK:
+        await _MARK[job["kind"]](
+            db,
+            job["target_id"],
+            status=library.FAILED,
+            message=message,
+            error_code=code,
+        )
+
+
+def console_runner(db: aiosqlite.Connection, wait_seconds: float = 30.0):
+    """The runner for a process beside the server (the admin console)."""
+
+    async def failed(job: dict, code: str, message: str) -> None:
+        await mark_failed(db, job, code, message)
+
+    return DatabaseRunner(db, failed, wait_seconds)
 
 
 async def retry(db: aiosqlite.Connection, runner: Any, job_id: int) -> int:

@@ -8,6 +8,11 @@ on the network (downloads) runs in a thread of the server instead, through
 the same messages, and stops at its next progress report when cancelled.
 Jobs that were running when the server stopped are queued again at the next
 start; every step of a job is idempotent.
+
+Another process on the same database (the admin console) reaches the
+server's runner through the jobs table: the runner takes in jobs queued
+there, stops jobs marked ``cancel_requested``, and writes a heartbeat that
+says it is alive (:class:`DatabaseRunner` is that other side).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import aiosqlite
 
@@ -29,6 +34,12 @@ from stemtube.config import Settings
 from stemtube.db import fetch_row, fetch_rows
 
 log = logging.getLogger(__name__)
+
+#: How often the runner looks at the jobs table for others' requests.
+WATCH_SECONDS = 1.0
+#: A runner whose heartbeat is older than this is taken as stopped.
+ALIVE_SECONDS = 10.0
+RUNNER = "runner"
 
 QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED = (
     "queued",
@@ -140,6 +151,87 @@ async def requeue_interrupted(db: aiosqlite.Connection) -> list[int]:
     ]
 
 
+CANCEL_MESSAGE = "Cancelled by an admin"
+
+
+async def beat(db: aiosqlite.Connection, name: str = RUNNER) -> None:
+    """Record that the runner ``name`` is alive now."""
+    await db.execute(
+        "INSERT INTO heartbeats (name, at) VALUES (?, ?) "
+        "ON CONFLICT (name) DO UPDATE SET at = excluded.at",
+        (name, time.time()),
+    )
+    await db.commit()
+
+
+async def runner_alive(db: aiosqlite.Connection, name: str = RUNNER) -> bool:
+    """Whether a server's runner wrote its heartbeat lately."""
+    row = await fetch_row(db, "SELECT at FROM heartbeats WHERE name = ?", (name,))
+    return row is not None and time.time() - row[0] < ALIVE_SECONDS
+
+
+class DatabaseRunner:
+    """The server's runner as another process sees it (the admin console).
+
+    Jobs it is given stay queued in the table, where a running server takes
+    them in within seconds (or at its next start). A cancel is asked through
+    the table and waited for while a server runs; with none running the job
+    is marked cancelled here, and its item (``mark_failed``) failed.
+    """
+
+    #: Nothing runs in this process.
+    handlers: ClassVar[dict] = {}
+
+    def __init__(
+        self,
+        db: aiosqlite.Connection,
+        mark_failed: Callable[[dict, str, str], Any] | None = None,
+        wait_seconds: float = 30.0,
+    ) -> None:
+        self.db = db
+        self.mark_failed = mark_failed
+        self.wait_seconds = wait_seconds
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+    async def submit(self, job_id: int) -> None:
+        pass  # queued in the table: the server's runner takes it from there
+
+    async def cancel(self, job_id: int) -> bool:
+        return await self._stop(job_id, None)
+
+    async def abort(self, job_id: int, code: str, message: str) -> None:
+        await self._stop(job_id, (code, message))
+
+    async def _stop(self, job_id: int, failure: tuple[str, str] | None) -> bool:
+        """Whether a running server stopped the job (False: done here)."""
+        if await runner_alive(self.db):
+            # The server stops it and fails its item, telling its users.
+            await set_job(self.db, job_id, cancel_requested=1)
+            if await self._wait_until_ended(job_id):
+                return True
+        row = await get_job(self.db, job_id)
+        if row is None or row["status"] not in (QUEUED, RUNNING):
+            return False
+        await set_job(self.db, job_id, status=CANCELLED, finished_at=_now())
+        if failure is not None and self.mark_failed is not None:
+            await self.mark_failed(row, *failure)
+        return False
+
+    async def _wait_until_ended(self, job_id: int) -> bool:
+        deadline = time.monotonic() + self.wait_seconds
+        while time.monotonic() < deadline:
+            row = await get_job(self.db, job_id)
+            if row is None or row["status"] not in (QUEUED, RUNNING):
+                return True
+            await asyncio.sleep(0.2)
+        return False
+
+
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
 
@@ -225,10 +317,41 @@ class LocalRunner:
         self._cancel_events: dict[int, threading.Event] = {}
         self._context = multiprocessing.get_context("spawn")
         self._stopping = False
+        self._watcher: asyncio.Task | None = None
 
     async def start(self) -> None:
         for job_id in await requeue_interrupted(self.db):
             await self.submit(job_id)
+        self._watcher = asyncio.create_task(self._watch())
+
+    async def abort(self, job_id: int, code: str, message: str) -> None:
+        """Cancel a job and fail its item with ``code``, telling its users."""
+        row = await get_job(self.db, job_id)
+        await self.cancel(job_id)
+        handler = self.handlers.get(row["kind"]) if row else None
+        if handler is not None:
+            params = json.loads(row["params"] or "{}")
+            job = Job(job_id, row["kind"], row["target_id"], params)
+            await handler.failed(job, code, message)
+
+    async def _watch(self) -> None:
+        """Take in what another process asked through the jobs table."""
+        while not self._stopping:
+            try:
+                await beat(self.db)
+                rows = await fetch_rows(
+                    self.db,
+                    "SELECT id, status, cancel_requested FROM jobs "
+                    "WHERE status IN ('queued', 'running') ORDER BY id",
+                )
+                for row in rows:
+                    if row["cancel_requested"]:
+                        await self.abort(row["id"], "CANCELLED", CANCEL_MESSAGE)
+                    elif row["status"] == QUEUED:
+                        await self.submit(row["id"])
+            except Exception:
+                log.exception("the job watcher failed; trying again")
+            await asyncio.sleep(WATCH_SECONDS)
 
     async def submit(self, job_id: int) -> None:
         if job_id not in self._tasks and not self._stopping:
@@ -255,6 +378,12 @@ class LocalRunner:
     async def stop(self) -> None:
         """Stop every worker; their jobs stay 'running' and run again next start."""
         self._stopping = True
+        if self._watcher is not None:
+            self._watcher.cancel()
+            await asyncio.gather(self._watcher, return_exceptions=True)
+            # Others see at once that no runner takes their requests now.
+            await self.db.execute("DELETE FROM heartbeats WHERE name = ?", (RUNNER,))
+            await self.db.commit()
         for process in list(self._processes.values()):
             process.terminate()
         for event in list(self._cancel_events.values()):

@@ -46,8 +46,16 @@ def stemtube(*args: str, **kwargs) -> subprocess.CompletedProcess:
 def test_help_lists_every_command():
     result = stemtube("--help")
     assert result.returncode == 0
-    for command in ("serve", "user", "models", "separate"):
+    for command in ("serve", "user", "models", "separate", "admin", "doctor"):
         assert command in result.stdout
+
+
+def test_the_admin_console_says_it_needs_a_terminal(tmp_path, tiny_models):
+    config = settings_file(tmp_path, tiny_models)
+    result = stemtube("--config", str(config), "admin", stdin=subprocess.DEVNULL)
+    assert result.returncode == 2
+    assert "needs a terminal" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_user_add_reads_the_password_from_standard_input(tmp_path, tiny_models):

@@ -13,11 +13,10 @@ from typing import Any
 
 from quart import Blueprint
 
-from stemtube import job_queue, library, media, users
+from stemtube import housekeeping, job_queue, library, media, users
 from stemtube.api import schemas
 from stemtube.api.common import ApiError, admin_required, caller, db, state
 from stemtube.api.downloads import delete_everywhere
-from stemtube.api.extractions import cancel_extraction_job
 from stemtube.api.search import source_error
 from stemtube.providers import ProviderError
 
@@ -95,16 +94,11 @@ async def reset_password(data: schemas.PasswordReset):
 async def delete_user(data: schemas.UserRef):
     """Delete a user and their lists; their private uploads nobody else has go."""
     user_id = _user_id(data.user_id)
-    async with state().queue_lock:
-        own_uploads = [
-            d
-            for d in await library.user_downloads(db(), user_id)
-            if d["source"] == "upload" and d["created_by"] == user_id
-        ]
-        user = await _user_call(users.delete_user, user_id)
-        for download in own_uploads:
-            if not await library.download_user_ids(db(), download["id"]):
-                await delete_everywhere(download)
+    st = state()
+    async with st.queue_lock:
+        user = await _user_call(
+            housekeeping.delete_user, st.settings.data_dir, st.runner, user_id
+        )
     log.warning("admin %s deleted user %s", caller().username, user.username)
     return {"success": True, "deleted_user": user.username}
 
@@ -135,48 +129,14 @@ async def _any_download(video_id: str) -> dict:
 @schemas.answers(schemas.StoredDownloads)
 async def all_downloads():
     data_dir = state().settings.data_dir
-    result = []
-    for download in await library.all_downloads(db()):
-        folder = library.download_dir(data_dir, download["id"])
-        result.append(
-            {
-                "global_download_id": download["id"],
-                "video_id": download["video_id"],
-                "title": download["title"],
-                "source": download["source"],
-                "status": download["status"],
-                "file_size": download["file_size"],
-                "size_on_disk": await asyncio.to_thread(_size_of, folder),
-                "extractions": download["extractions"],
-                "users_with_access": await library.usernames_listing(
-                    db(), download["id"]
-                ),
-            }
-        )
-    return {"downloads": result}
-
-
-def _size_of(folder) -> int:
-    """Bytes of the files under ``folder`` (links not followed)."""
-    if not folder.is_dir():
-        return 0
-    return sum(p.lstat().st_size for p in folder.rglob("*") if p.is_file())
+    return {"downloads": await housekeeping.stored_downloads(db(), data_dir)}
 
 
 @bp.get("/api/admin/cleanup/storage-stats")
 @admin_required
 @schemas.answers(schemas.StorageStats)
 async def storage_stats():
-    data_dir = state().settings.data_dir
-    counts = await library.storage_counts(db())
-    total = await asyncio.to_thread(_size_of, data_dir / "media")
-    return {
-        "total_downloads": counts["downloads"],
-        "total_extractions": counts["extractions"],
-        "total_size_bytes": total,
-        "total_size_gb": round(total / 2**30, 3),
-        "downloads_by_user": counts["by_user"],
-    }
+    return await housekeeping.totals(db(), state().settings.data_dir)
 
 
 @bp.delete("/api/admin/cleanup/downloads/<video_id>")
@@ -229,11 +189,10 @@ async def reload_metadata(video_id: str):
 
 async def _reset_extractions(download: dict) -> list[int]:
     """Delete a download's extractions and stems so they can be made again."""
-    extractions = await library.download_extractions(db(), download["id"])
-    for extraction in extractions:
-        await cancel_extraction_job(extraction["id"])
-        await library.delete_extraction(db(), state().settings.data_dir, extraction)
-    return [e["id"] for e in extractions]
+    st = state()
+    return await housekeeping.reset_extractions(
+        db(), st.settings.data_dir, st.runner, download
+    )
 
 
 @bp.post("/api/admin/cleanup/downloads/<int:global_download_id>/reset-extraction")

@@ -13,7 +13,6 @@ import aiosqlite
 from quart import Request, current_app, g
 
 from stemtube.config import Settings
-from stemtube.jobs import active_job_for
 from stemtube.registry import PluginRegistry
 from stemtube.users import User
 
@@ -66,9 +65,9 @@ async def queue_job(kind: str, target_id: int) -> None:
 
 async def cancel_job(kind: str, target_id: int) -> None:
     """Stop the queued or running job of an item, if it has one."""
-    job_id = await active_job_for(db(), kind, target_id)
-    if job_id is not None:
-        await state().runner.cancel(job_id)
+    from stemtube import housekeeping
+
+    await housekeeping.stop_work(db(), state().runner, kind, target_id)
 
 
 def state() -> AppState:

@@ -11,7 +11,7 @@ import logging
 
 from quart import Blueprint
 
-from stemtube import jobs, library
+from stemtube import housekeeping, jobs, library
 from stemtube.api import schemas
 from stemtube.api.common import (
     ApiError,
@@ -197,12 +197,9 @@ async def delete_everywhere(download: dict) -> int:
     """
     st = state()
     waiting = await library.download_user_ids(db(), download["id"])
-    extractions = await library.download_extractions(db(), download["id"])
-    for kind, target in [(KIND, download["id"])] + [
-        ("extraction", e["id"]) for e in extractions
-    ]:
-        await cancel_job(kind, target)
-    deleted = await library.delete_download(db(), st.settings.data_dir, download["id"])
+    deleted = await housekeeping.delete_everywhere(
+        db(), st.settings.data_dir, st.runner, download
+    )
     log.warning(
         "admin %s deleted download %s (%s) and %d files",
         caller().username,

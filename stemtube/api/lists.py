@@ -6,12 +6,12 @@ an admin's force-remove deletes files, and only files nobody else lists.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import shutil
 
 from quart import Blueprint
 
-from stemtube import library, users
+from stemtube import housekeeping, library, users
 from stemtube.api import schemas
 from stemtube.api.common import ApiError, admin_required, caller, db, state
 from stemtube.api.downloads import delete_everywhere, drop_from_list
@@ -149,29 +149,10 @@ async def comprehensive_cleanup():
 
 
 async def _remove_strays(download: dict) -> int:
-    """Remove files in a download's folder that belong to no item; count them.
-
-    Hidden paths are work in progress and are left alone.
-    """
+    """Remove files in a download's folder that belong to no item; count them."""
     data_dir = state().settings.data_dir
-    folder = library.download_dir(data_dir, download["id"])
-    if not folder.is_dir():
-        return 0
-    keep = {data_dir / download["file_path"]} if download["file_path"] else set()
-    for extraction in await library.download_extractions(db(), download["id"]):
-        keep.add(library.stems_dir(data_dir, download["id"], extraction["id"]))
-    removed = 0
-    for path in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-        if path in keep or any(k in path.parents for k in keep):
-            continue
-        if any(part.startswith(".") for part in path.relative_to(folder).parts):
-            continue  # work in progress (a download, stems being written)
-        if path.is_symlink() or path.is_file():
-            path.unlink()
-            removed += 1
-        elif path.is_dir() and not any(k.is_relative_to(path) for k in keep):
-            shutil.rmtree(path, ignore_errors=True)
-    return removed
+    found = await housekeeping.strays(db(), data_dir, download)
+    return await asyncio.to_thread(housekeeping.remove, found)
 
 
 @bp.get("/api/user/disclaimer-status")
