@@ -80,7 +80,9 @@ def harmonic_audio(stems_dir: Path, stems: list[str]) -> np.ndarray | None:
     return total
 
 
-def _checked_rows(rows: Any, duration: float, backend: str) -> list[chords.Segment]:
+def checked_chord_rows(
+    rows: Any, duration: float, backend: str
+) -> list[chords.Segment]:
     """A backend's rows as segments; a malformed answer is its failure."""
     try:
         segments = chords.to_segments(rows)
@@ -156,7 +158,8 @@ def analyse_song(
                 audio, source = harmonic, f"stems:{spec['model']}"
         rows = backend.recognize(audio, RATE, within("chords"))
         segments = chords.merge(
-            _checked_rows(rows, duration, backend.name), min_length=MIN_CHORD_SECONDS
+            checked_chord_rows(rows, duration, backend.name),
+            min_length=MIN_CHORD_SECONDS,
         )
         beats = context["rhythm"].get("beats") or []
         if beats:

@@ -61,6 +61,25 @@ def build_parser() -> argparse.ArgumentParser:
     listing = user_commands.add_parser("list", help="list users")
     listing.set_defaults(func=cmd_user_list)
 
+    plugins = commands.add_parser(
+        "plugins", help="list plugins with version and status; enable or disable one"
+    )
+    plugin_commands = plugins.add_subparsers(dest="plugins_command", metavar="ACTION")
+    plugins.set_defaults(func=cmd_plugins_list)
+    plugin_commands.add_parser(
+        "list", help="each plugin: version, status (loaded, disabled, failed) and why"
+    ).set_defaults(func=cmd_plugins_list)
+    for action, text in (("enable", "turn on"), ("disable", "turn off")):
+        switch = plugin_commands.add_parser(
+            action,
+            help=f"{text} a plugin in the settings file; the server applies it at "
+            "its next start",
+        )
+        switch.add_argument(
+            "name", help="the plugin's name, as `stemtube plugins` shows"
+        )
+        switch.set_defaults(func=cmd_plugins_switch, enable=action == "enable")
+
     models = commands.add_parser("models", help="manage separation model weights")
     model_commands = models.add_subparsers(
         dest="models_command", metavar="ACTION", required=True
@@ -289,6 +308,36 @@ def _registry(settings: Settings):
     from stemtube.registry import PluginRegistry
 
     return PluginRegistry(settings)
+
+
+def cmd_plugins_list(settings: Settings, args: argparse.Namespace) -> int:
+    registry = _registry(settings)
+    for info in sorted(registry.plugins.values(), key=lambda i: i.name):
+        providers = ", ".join(info.providers)
+        detail = info.message or (f"provides {providers}" if providers else "")
+        print(f"{info.name:16} {info.version or '-':12} {info.status:9} {detail}")
+    return 0
+
+
+def cmd_plugins_switch(settings: Settings, args: argparse.Namespace) -> int:
+    """Set ``[plugins.NAME] enabled`` in the settings file, keeping its comments."""
+    import tomlkit
+
+    from stemtube.config import DEFAULT_FILE
+
+    known = set(_registry(settings).plugins)
+    if args.name not in known:
+        names = ", ".join(sorted(known))
+        print(f"stemtube: no plugin {args.name!r}; known: {names}", file=sys.stderr)
+        return 1
+    path = settings.source or Path(DEFAULT_FILE)
+    document = tomlkit.parse(path.read_text()) if path.exists() else tomlkit.document()
+    plugins = document.setdefault("plugins", tomlkit.table(is_super_table=True))
+    plugins.setdefault(args.name, tomlkit.table())["enabled"] = args.enable
+    path.write_text(tomlkit.dumps(document))
+    state = "enabled" if args.enable else "disabled"
+    print(f"{args.name} {state} in {path}; restart the server to apply it")
+    return 0
 
 
 def cmd_models_list(settings: Settings, args: argparse.Namespace) -> int:

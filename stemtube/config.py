@@ -87,10 +87,14 @@ class JobSettings:
     #: How long POST .../chords/regenerate waits for its job before it
     #: answers 202 and lets the job finish on its own.
     regenerate_wait_seconds: float = 120.0
+    #: A job still running after this many minutes is stopped and fails
+    #: with TIMED_OUT (a plugin that hangs); 0 sets no limit.
+    timeout_minutes: float = 180.0
 
     def __post_init__(self) -> None:
         if (
-            self.extraction_workers < 1
+            self.timeout_minutes < 0
+            or self.extraction_workers < 1
             or self.threads < 0
             or self.download_workers < 1
             or self.analysis_workers < 1

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+import numpy as np
 
 from stemtube import library, media
 from stemtube.config import Settings
 from stemtube.db import fetch_row
 from stemtube.jobs import Job
-from stemtube.providers import ProviderError
+from stemtube.providers import ProviderError, no_progress
 
 log = logging.getLogger(__name__)
 
@@ -86,17 +87,25 @@ def separate_file(
     def scaled(percent: float, message: str) -> None:
         progress(2 + 0.93 * percent, message)
 
-    stems = separator.separate(audio, model, device=device, progress=scaled)
-    # The model's own order (vocals first), whatever order the engine used.
-    declared = separator.models().get(model, [])
-    stems = dict(
-        sorted(
-            stems.items(),
-            key=lambda item: (
-                declared.index(item[0]) if item[0] in declared else len(declared)
-            ),
+    # The plugin works in its own folder; what it writes elsewhere (the data
+    # folder, the other plugins', the song's) fails the job. Not a sandbox:
+    # a check that catches a plugin's mistake, not a hostile one.
+    own_folder = plugin_folder(settings.data_dir, separator.name)
+    before = _footprint(settings.data_dir, source)
+    here = os.getcwd()
+    os.chdir(own_folder)
+    try:
+        stems = call_separator(separator, audio, model, device=device, progress=scaled)
+    finally:
+        os.chdir(here)
+    strayed = _strayed(before, _footprint(settings.data_dir, source))
+    if strayed:
+        raise ProviderError(
+            "PLUGIN_WROTE_OUTSIDE",
+            f"The separator {separator.name} wrote outside its folder; "
+            "its stems are not used.",
+            ", ".join(strayed[:10]),
         )
-    )
 
     progress(96, "Writing stems")
     tmp_dir = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.tmp")
@@ -117,6 +126,100 @@ def separate_file(
         shutil.rmtree(tmp_dir, ignore_errors=True)
     progress(100, "Extraction complete")
     return list(stems)
+
+
+def plugin_folder(data_dir: Path, name: str) -> Path:
+    """``<data>/plugins/<name>/``: where a plugin may keep its files."""
+    folder = data_dir / "plugins" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _footprint(data_dir: Path, source: Path) -> dict[str, tuple[int, int]]:
+    """What a plugin must leave alone: the names at the top of the data folder
+    and of its plugins folder, and the files beside the song (the song too),
+    with their sizes and times. The database's own files change as other
+    work goes on and are left out.
+    """
+    found = {}
+    for folder in (data_dir, data_dir / "plugins", source.parent):
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            if path.name.startswith("stemtube.db"):
+                continue
+            stat = path.lstat()
+            changes = path.is_file() and folder == source.parent
+            found[str(path)] = (stat.st_size, stat.st_mtime_ns) if changes else (0, 0)
+    return found
+
+
+def _strayed(before: dict, after: dict) -> list[str]:
+    """Paths that appeared or changed between two footprints."""
+    return sorted(path for path, mark in after.items() if before.get(path) != mark)
+
+
+def call_separator(
+    separator: Any,
+    audio: np.ndarray,
+    model: str,
+    *,
+    device: str,
+    progress: Callable[[float, str], None] = no_progress,
+) -> dict[str, np.ndarray]:
+    """A separator's ``separate`` run as a job runs it: an exception other
+    than a ProviderError fails with ``PLUGIN_FAILED``, and the answer goes
+    through :func:`checked_stems`."""
+    try:
+        result = separator.separate(audio, model, device=device, progress=progress)
+    except (ProviderError, MemoryError):
+        raise
+    except Exception as exc:
+        raise ProviderError(
+            "PLUGIN_FAILED",
+            f"The separator {separator.name} failed ({type(exc).__name__}).",
+            repr(exc),
+        ) from exc
+    declared = separator.models().get(model, [])
+    return checked_stems(result, declared, audio.shape, separator.name)
+
+
+#: How far a stem's length may stray from the song's (it is then fitted).
+LENGTH_SLACK = 0.01
+
+
+def checked_stems(
+    result: Any, declared: list[str], shape: tuple[int, int], separator: str
+) -> dict[str, np.ndarray]:
+    """A separator's stems in its model's order (vocals first), each checked.
+
+    The answer must hold exactly the stems the model declares, each a finite
+    float array of the input's ``(channels, samples)`` shape (its length
+    within 1 %); anything else fails the job with ``BAD_SEPARATOR_RESULT``.
+    """
+
+    def bad(why: str) -> ProviderError:
+        return ProviderError(
+            "BAD_SEPARATOR_RESULT",
+            f"The separator {separator} gave {why}.",
+            f"expected {declared} of shape {shape}",
+        )
+
+    if not isinstance(result, dict) or not result:
+        raise bad("no stems")
+    if sorted(map(str, result)) != sorted(declared):
+        raise bad(f"the stems {sorted(map(str, result))}, not {sorted(declared)}")
+    channels, length = shape
+    for name, stem in result.items():
+        if not isinstance(stem, np.ndarray) or stem.dtype.kind != "f":
+            raise bad(f"a {name} stem that is not an array of samples")
+        if stem.ndim != 2 or stem.shape[0] != channels:
+            raise bad(f"a {name} stem of shape {stem.shape}")
+        if abs(stem.shape[1] - length) > LENGTH_SLACK * length + 1:
+            raise bad(f"a {name} stem of {stem.shape[1]} samples, not {length}")
+        if not np.isfinite(stem).all():
+            raise bad(f"a {name} stem with samples that are not numbers")
+    return {name: result[name] for name in declared}
 
 
 def run_in_worker(settings: Settings, spec: dict, send: Callable[..., None]) -> dict:

@@ -357,13 +357,17 @@ class LocalRunner:
         if job_id not in self._tasks and not self._stopping:
             self._tasks[job_id] = asyncio.create_task(self._run(job_id))
 
-    async def cancel(self, job_id: int) -> bool:
-        task = self._tasks.get(job_id)
+    def _stop_worker(self, job_id: int) -> None:
+        """End a job's worker process, or ask its thread to stop."""
         process = self._processes.get(job_id)
         if process is not None:
             process.terminate()
         if job_id in self._cancel_events:
             self._cancel_events[job_id].set()
+
+    async def cancel(self, job_id: int) -> bool:
+        task = self._tasks.get(job_id)
+        self._stop_worker(job_id)
         if task is None:
             job = await get_job(self.db, job_id)
             if job is not None and job["status"] in (QUEUED, RUNNING):
@@ -513,11 +517,23 @@ class LocalRunner:
             log.warning("job %d failed after %.1f s: %s", job.id, elapsed, code)
 
     async def _follow(self, job: Job, handler: JobHandler, receiver: Any) -> tuple:
-        """Relay the worker's messages until it reports an end or dies."""
+        """Relay the worker's messages until it reports an end, dies, or runs
+        past ``[jobs] timeout_minutes`` (then it is stopped)."""
         last_sent = 0.0
+        limit = self.settings.jobs.timeout_minutes * 60
+        deadline = time.monotonic() + limit if limit else float("inf")
         while True:
             ready = await asyncio.to_thread(receiver.poll, 0.25)
             if not ready:
+                if time.monotonic() > deadline:
+                    self._stop_worker(job.id)
+                    minutes = f"{self.settings.jobs.timeout_minutes:g}"
+                    return (
+                        "error",
+                        "TIMED_OUT",
+                        f"The job was still running after {minutes} minutes "
+                        "and was stopped.",
+                    )
                 continue
             try:
                 message = receiver.recv()

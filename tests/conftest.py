@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from stemtube.config import Settings
 from stemtube.logs import configure_logging
 from stemtube.media import decode
+from stemtube.testing import running
 
 from demucs_models import build_tiny_repo
 from support import TEST_DATA, LiveServer, make_settings
@@ -40,12 +41,8 @@ def settings(tmp_path: Path, tiny_models: Path) -> Settings:
 
 @pytest.fixture
 async def live_server(settings: Settings) -> AsyncIterator[LiveServer]:
-    server = LiveServer(settings)
-    await server.start()
-    try:
+    async with running(settings) as server:
         yield server
-    finally:
-        await server.stop()
 
 
 # Users of a live server, each a logged-in client session.

@@ -29,6 +29,8 @@ def settings_file(tmp_path: Path, tiny_models: Path, port: int = 5011) -> Path:
     path.write_text(
         f'[server]\nport = {port}\n[storage]\ndata_dir = "data"\n'
         f'[plugins.demucs]\nmodels_dir = "{tiny_models}"\nallow_download = false\n'
+        # The example plugin, when installed, stays out of these tests.
+        "[plugins.hpss]\nenabled = false\n"
     )
     return path
 
