@@ -44,10 +44,19 @@ class Confirm(ModalScreen[bool]):
         self.dismiss(value)
 
 
+class _Box(Checkbox, inherit_bindings=False):
+    """A checkbox that Space toggles; Enter saves its form, as on the inputs."""
+
+    BINDINGS = [Binding("space", "toggle_button", "Toggle", show=False)]  # noqa: RUF012
+
+
 class _Form(ModalScreen[bool]):
     """A dialog of inputs; Enter submits, Escape cancels."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]  # noqa: RUF012
+    BINDINGS = [  # noqa: RUF012
+        Binding("escape", "cancel", "Cancel"),
+        Binding("enter", "save_form", "Save", show=False),
+    ]
 
     def __init__(self, title: str, submit: Submit) -> None:
         super().__init__()
@@ -85,6 +94,9 @@ class _Form(ModalScreen[bool]):
         else:
             self.dismiss(True)
 
+    async def action_save_form(self) -> None:
+        await self.save()
+
     def action_cancel(self) -> None:
         self.dismiss(False)
 
@@ -114,7 +126,7 @@ class UserForm(_Form):
 
     def fields(self) -> ComposeResult:
         yield Input(self.username, placeholder="login name", id="username")
-        yield Checkbox("Admin", self.is_admin, id="is-admin")
+        yield _Box("Admin", self.is_admin, id="is-admin")
         if self.adding:
             yield Input(placeholder="password", password=True, id="password")
             yield Input(placeholder="password again", password=True, id="again")

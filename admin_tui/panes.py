@@ -391,6 +391,9 @@ class JobsPane(Pane):
         job = self._job()
         if job is None:
             return
+        if not job["can_cancel"]:
+            self.say(f"Job {job['id']} is {job['status']}: nothing to stop.", True)
+            return
 
         async def answered(yes: bool | None) -> None:
             if yes:

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import socketio
-from quart import Quart, g, jsonify, redirect, request
+from quart import Quart, g, jsonify, redirect, render_template, request
 from quart_auth import QuartAuth, current_user
 from quart_rate_limiter import RateLimiter
 from quart_schema import QuartSchema, RequestSchemaValidationError
@@ -62,6 +62,13 @@ CSP = (
     "worker-src 'self' blob:; connect-src 'self' ws: wss:; "
     "frame-ancestors 'self'; base-uri 'none'; form-action 'self'"
 )
+
+
+def _wants_page() -> bool:
+    """Whether a browser navigated here (a GET that prefers HTML to JSON)."""
+    accepted = request.accept_mimetypes
+    html = accepted.best_match(["application/json", "text/html"]) == "text/html"
+    return request.method == "GET" and html and accepted["text/html"] > 0
 
 
 def secret_key(settings: Settings) -> str:
@@ -339,6 +346,13 @@ def _same_origin(st: AppState) -> bool:
 def _install_error_handlers(app: Quart) -> None:
     @app.errorhandler(ApiError)
     async def api_error(exc: ApiError):
+        if _wants_page():
+            # A browser opening a page it may not see (a user at /admin)
+            # gets a page that says so, not a JSON body.
+            page = await render_template(
+                "error.html", message=exc.message, status=exc.status
+            )
+            return page, exc.status, exc.headers
         return (
             jsonify({"error": exc.message, "code": exc.code}),
             exc.status,

@@ -333,9 +333,13 @@ def cmd_plugins_switch(settings: Settings, args: argparse.Namespace) -> int:
     path = settings.source or Path(DEFAULT_FILE)
     document = tomlkit.parse(path.read_text()) if path.exists() else tomlkit.document()
     plugins = document.setdefault("plugins", tomlkit.table(is_super_table=True))
-    plugins.setdefault(args.name, tomlkit.table())["enabled"] = args.enable
-    path.write_text(tomlkit.dumps(document))
+    table = plugins.setdefault(args.name, tomlkit.table())
     state = "enabled" if args.enable else "disabled"
+    if table.get("enabled", True) == args.enable:
+        print(f"{args.name} is already {state} in {path}")
+        return 0
+    table["enabled"] = args.enable
+    path.write_text(tomlkit.dumps(document))
     print(f"{args.name} {state} in {path}; restart the server to apply it")
     return 0
 

@@ -234,3 +234,16 @@ async def test_cross_site_state_changes_are_refused(live_server):
     ) as answer:
         assert answer.status == 403
         assert (await answer.json())["code"] == "CROSS_ORIGIN"
+
+
+async def test_a_user_opening_the_admin_page_gets_a_page_saying_no(live_server):
+    await live_server.add_user("bob")
+    bob = await live_server.login("bob")
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    async with bob.get("/admin", headers=browser) as answer:
+        assert answer.status == 403
+        assert answer.content_type == "text/html"
+        assert "Admin access required" in await answer.text()
+    async with bob.get("/admin", headers={"Accept": "application/json"}) as answer:
+        assert answer.status == 403
+        assert (await answer.json())["code"] == "ADMIN_REQUIRED"

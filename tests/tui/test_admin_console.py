@@ -92,6 +92,11 @@ async def test_a_password_reset_ends_the_old_one_and_the_last_admin_stays(
         await until(pilot, lambda: "last admin" in _message(app, "users"))
         assert len(cells(app, "users")) == 2
 
+        # Edit: Space ticks Admin, Enter saves from the checkbox too.
+        await select_row(pilot, app, "users", "alice")
+        await pilot.press("e", "tab", "space", "enter")
+        await until(pilot, lambda: ["alice", "admin"] in cells(app, "users"))
+
         # Every action is also in the command palette.
         await pilot.press("ctrl+p")
         await pilot.pause()

@@ -124,8 +124,10 @@ function setupStorage() {
         getJson("/api/admin/cleanup/storage-stats"),
         getJson(base),
       ]);
+      const count = (n, thing) => `${n} ${thing}${n === 1 ? "" : "s"}`;
       totals.textContent =
-        `${stats.total_downloads} songs, ${stats.total_extractions} extractions, ` +
+        `${count(stats.total_downloads, "song")}, ` +
+        `${count(stats.total_extractions, "extraction")}, ` +
         `${formatSize(stats.total_size_bytes)} on disk.`;
       rows.replaceChildren(...downloads.map(downloadRow));
     } catch (error) {
@@ -137,7 +139,11 @@ function setupStorage() {
     const id = encodeURIComponent(download.video_id);
     const title = download.title || download.video_id;
     return row(
-      [title, formatSize(download.file_size), download.users_with_access.join(", ")],
+      [
+        title,
+        formatSize(download.size_on_disk ?? download.file_size),
+        download.users_with_access.join(", "),
+      ],
       [
         button("Reset extractions", () =>
           act(message, () => postJson(`${base}/${id}/reset-extraction`, {}), {
@@ -231,7 +237,7 @@ function setupJobs() {
         ),
       );
     }
-    const when = job.finished_at ?? job.started_at ?? job.created_at;
+    const when = formatTime(job.finished_at ?? job.started_at ?? job.created_at);
     const tr = row(
       [`${what} #${job.id}`, job.title || job.video_id || "—", jobStatus(job), when],
       actions,
@@ -242,6 +248,12 @@ function setupJobs() {
 
   document.getElementById("jobs-refresh").addEventListener("click", refresh);
   return refresh();
+}
+
+/** A server time (UTC, ISO without zone) in the reader's own words. */
+function formatTime(value) {
+  const date = value ? new Date(`${value}Z`) : null;
+  return date && !Number.isNaN(date.getTime()) ? date.toLocaleString() : "";
 }
 
 function jobStatus(job) {

@@ -65,7 +65,14 @@ export class DownloadsList {
       return this.renderFetchRow(download);
     }
     const select = el("select", { attrs: { "aria-label": "Separation model" } });
-    const chosen = this.chosenModels.get(download.id) ?? this.defaultModel;
+    // The model being extracted, else the one last asked for here, else the
+    // server's default: a reload shows the work under way.
+    const running = extractionsOf(download).find((e) => RUNNING.has(e.status));
+    const chosen =
+      this.chosenModels.get(download.id) ??
+      running?.model ??
+      rememberedModel(this.models) ??
+      this.defaultModel;
     for (const [model, stems] of Object.entries(this.models)) {
       const label = `${model} (${stems.length} stems)`;
       const option = el("option", {
@@ -87,6 +94,7 @@ export class DownloadsList {
 
     select.addEventListener("change", () => {
       this.chosenModels.set(download.id, select.value);
+      rememberModel(select.value);
       this.updateControls(row);
     });
     button.addEventListener("click", () => this.extract(row));
@@ -124,7 +132,7 @@ export class DownloadsList {
       const title = download.title || download.video_id;
       const question =
         `Remove “${title}” from your songs? Its stems go off your list too; ` +
-        "the song stays in the shared library for the others.";
+        "other users who have the song keep it.";
       if (!window.confirm(question)) {
         return;
       }
@@ -266,6 +274,26 @@ export class DownloadsList {
       }
     }
     return false;
+  }
+}
+
+const MODEL_KEY = "stemtube.model";
+
+/** The model last chosen in this browser, if the server still offers it. */
+function rememberedModel(models) {
+  try {
+    const model = localStorage.getItem(MODEL_KEY);
+    return model && model in models ? model : null;
+  } catch {
+    return null; // storage off: the server's default
+  }
+}
+
+function rememberModel(model) {
+  try {
+    localStorage.setItem(MODEL_KEY, model);
+  } catch {
+    // Storage full or off: the choice holds for this page only.
   }
 }
 

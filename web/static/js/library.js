@@ -34,7 +34,10 @@ export class SharedLibrary {
       return words.every((word) => text.includes(word));
     });
     if (this.entries.length === 0) {
-      showMessage(this.message, "Nobody has fetched a song on this server yet.");
+      const empty =
+        "No song in the shared library yet. Songs fetched from YouTube appear " +
+        "here for everyone; uploads stay private to whoever uploaded them.";
+      showMessage(this.message, empty);
     } else if (shown.length === 0) {
       showMessage(this.message, "No song in the library matches.");
     } else {
