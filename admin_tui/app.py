@@ -102,6 +102,7 @@ class AdminApp(App):
                 f"Switch to the {title} tab ({key})",
                 lambda tab=tab: self.action_show(tab),
             )
+        # TODO: also edit/delete user, delete song, reset stems, log filters.
         actions = [
             ("users", "add", "Add a user"),
             ("users", "password", "Reset the selected user's password"),

@@ -260,6 +260,7 @@ def _with_db(settings: Settings, action):
     return asyncio.run(run())
 
 
+# TODO: log user changes made here and in the console, as the web's are.
 def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
     from stemtube import users
 
@@ -282,6 +283,7 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_user_passwd(settings: Settings, args: argparse.Namespace) -> int:
+    # TODO: say an unknown user is unknown before asking for the password.
     from stemtube import users
 
     password = _read_password(args.name)

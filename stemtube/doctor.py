@@ -27,6 +27,7 @@ class Check:
         return {True: "ok", False: "FAIL", None: "note"}[self.ok]
 
 
+# TODO: flag the default model's missing weights when downloads cannot work.
 def checks(settings: Settings, registry=None) -> list[Check]:
     """Every check, in the order ``stemtube doctor`` prints them.
 

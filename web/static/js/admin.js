@@ -65,6 +65,7 @@ function setupUsers() {
           ),
         ),
         button("Reset password", () => {
+          // TODO: ask twice, hidden, in a dialog (the console does), not prompt().
           const password = window.prompt(`New password for ${user.username}`);
           if (password) {
             act(

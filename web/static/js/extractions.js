@@ -76,6 +76,7 @@ export class ExtractionsList {
     ]);
   }
 
+  // TODO: a failed extraction's row should offer Try again, as its song's does.
   removeButton(row) {
     const button = el("button", {
       className: "secondary",

@@ -772,6 +772,7 @@ function snapToBeat(seconds) {
   return best !== null && Math.abs(best - seconds) <= spacing / 2 ? best : seconds;
 }
 
+// TODO: remember the A-B loop with the song's other settings.
 function setLoopEnd(which) {
   if (!player) {
     return;
